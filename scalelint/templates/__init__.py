@@ -1,0 +1,1 @@
+"""Check templates: parameterised rule logic. Rules in ``rules/*.yaml`` bind them to codes."""
