@@ -1,0 +1,1 @@
+"""Derived facts over the model: workers, pools, replicas, database links."""
