@@ -170,6 +170,34 @@ def rules(fmt: str) -> None:
         click.echo(f"{i.code}  {i.name:<{width}}  {i.severity.label:<7}  {state:<3}  {i.summary}")
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              help="markdown reads well as a pull-request comment or in $GITHUB_STEP_SUMMARY.")
+@_apply(_common)
+def report(paths: tuple[str, ...], fmt: str, env_file: tuple[str, ...], use_env: bool,
+           compose_files: tuple[str, ...]) -> None:
+    """Capacity table: each database's connection budget and each client's share of it."""
+    from .analyze.capacity import group_report
+    from .formatters import report as fmt_report
+
+    config = _settings((), (), env_file, use_env, None)
+    run = _run(paths, compose_files, config)
+    ratio = _warn_ratio(run)
+    groups = [group_report(g, f, ratio) for g, f in zip(run.groups, run.facts)]
+    if fmt == "json":
+        click.echo(fmt_report.render_json(groups, __version__), nl=False)
+    elif fmt == "markdown":
+        click.echo(fmt_report.render_markdown(groups), nl=False)
+    else:
+        click.echo(fmt_report.render_text(groups), nl=False)
+
+
+def _warn_ratio(run: Any) -> float:
+    bound = run.selection.active.get("SL013")
+    return float(bound.params.get("warn-ratio", 0.9)) if bound else 0.9
+
+
 def entry() -> None:
     """Console-script entry: any unexpected exception is exit 2 with one line, never a traceback."""
     try:

@@ -167,8 +167,8 @@ def is_compose_name(name: str) -> bool:
 
 
 def is_override_name(name: str) -> bool:
-    lower = name.lower()
-    return is_compose_name(lower) and ".override." in lower
+    """Only ``compose.override.y*ml`` / ``docker-compose.override.y*ml`` merge automatically."""
+    return name.lower().rsplit(".", 1)[0] in ("compose.override", "docker-compose.override") and is_compose_name(name)
 
 
 def looks_like_compose(root: Any) -> bool:

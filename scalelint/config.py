@@ -39,10 +39,15 @@ class Config:
     workers_env: list[str] = field(default_factory=lambda: list(DEFAULT_WORKERS_ENV))
     pool_size_env: list[str] = field(default_factory=lambda: list(DEFAULT_POOL_SIZE_ENV))
     max_overflow_env: list[str] = field(default_factory=lambda: list(DEFAULT_MAX_OVERFLOW_ENV))
-    memory_per_worker: int = 512 * 1024 * 1024
-    max_workers_per_pod: int = 8
+    #: top-level shortcuts for the SL006 / SL002 params (None: the rule's own default)
+    memory_per_worker: int | None = None
+    max_workers_per_pod: int | None = None
     #: DaemonSet pod count for budgets (unknown when None)
     nodes: int | None = None
     rules_dirs: list[str] = field(default_factory=list)
+    #: values files for ``helm template`` (config ``helm: {values: [...]}``)
+    helm_values: list[str] = field(default_factory=list)
     #: where the settings came from, for messages
     source: str | None = None
+    #: setting path (``select``, ``rules.SL001``) → where it was written (``file:line:col`` or a CLI flag)
+    origins: dict[str, str] = field(default_factory=dict)

@@ -52,6 +52,11 @@ def params_for(rule: Rule, registry: Registry, config: Config) -> dict[str, Any]
     if rule.template != INTERNAL:
         params.update(registry.template(rule.template).defaults)
     params.update(rule.params)
+    # top-level config shortcuts (SPEC §4) apply to every rule whose template takes them
+    if config.max_workers_per_pod is not None and "max-workers-per-pod" in params:
+        params["max-workers-per-pod"] = config.max_workers_per_pod
+    if config.memory_per_worker is not None and "memory-per-worker" in params:
+        params["memory-per-worker"] = config.memory_per_worker
     for key in (rule.code, rule.name):
         params.update(config.rule_params.get(key, {}))
     return params

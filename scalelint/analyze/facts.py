@@ -2,7 +2,7 @@
 
 Each fact is a :class:`~scalelint.model.Val` (value, where it was set, known /
 defaulted / unknown). Facts are computed lazily and cached, so a run that
-selects only SL001 never computes connection budgets.
+selects only SL001 never resolves environments or connection budgets.
 """
 from __future__ import annotations
 
@@ -11,7 +11,19 @@ from functools import cached_property
 
 from ..config import Config
 from ..findings import Notice
-from ..model import Group, State, Val, Workload, default, known, unknown
+from ..model import Container, Group, Val, Workload, default, unknown
+from . import databases as dbmod
+from .budget import Budget, Client
+from .env import Env, resolve
+from .links import Endpoint, Pool, endpoints, kube_target, pool
+from .workers import Workers, workers
+
+
+#: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
+NON_PYTHON_CLIENTS = frozenset({
+    "psql", "pgbench", "pg_dump", "pg_dumpall", "pg_restore", "pg_isready", "mysql", "mysqladmin", "mysqldump",
+    "java", "node", "npm", "npx", "yarn", "bun", "deno", "dotnet", "ruby", "bundle", "rails", "php", "sleep",
+})
 
 
 @dataclass(frozen=True)
@@ -20,6 +32,7 @@ class ReplicaRange:
 
     min: Val[int]
     max: Val[int]
+    hpa: bool = False
 
 
 class Facts:
@@ -28,6 +41,9 @@ class Facts:
         self.config = config
         #: things the user should know about unknown values, filled as facts are computed
         self.notices: list[Notice] = []
+        self._env: dict[int, Env] = {}
+        self._workers: dict[int, Workers] = {}
+        self._owner: dict[int, Workload] = {}
 
     @cached_property
     def replicas(self) -> dict[int, ReplicaRange]:
@@ -37,17 +53,138 @@ class Facts:
     def replica_range(self, wl: Workload) -> ReplicaRange:
         return self.replicas[id(wl)]
 
+    def env(self, wl: Workload, c: Container) -> Env:
+        key = id(c)
+        if key not in self._env:
+            self._env[key] = resolve(c, self.group, wl.namespace)
+        return self._env[key]
+
+    def workers(self, wl: Workload, c: Container) -> Workers:
+        key = id(c)
+        if key not in self._workers:
+            self._workers[key] = workers(c, self.env(wl, c), self.config, self.group.kind == "kubernetes")
+        return self._workers[key]
+
+    def pod_workers(self, wl: Workload) -> list[tuple[Container, Workers]]:
+        """The app containers whose processes count toward the pod's worker total."""
+        out = []
+        for c in wl.app_containers:
+            w = self.workers(wl, c)
+            if w.app:
+                out.append((c, w))
+        return out
+
+    @cached_property
+    def databases(self) -> list[dbmod.Database]:
+        found: list[dbmod.Database] = []
+        services_by_ns: dict[str, list] = {}
+        for svc in self.group.services:
+            services_by_ns.setdefault(svc.namespace, []).append(svc)
+        from ..kube import selects
+
+        for wl in self.group.workloads:
+            for c in wl.app_containers:
+                if dbmod.image_engine(c.image) is None:
+                    continue
+                db = dbmod.container_database(wl, c, self.env(wl, c), self.group)
+                if db is None:
+                    continue
+                if self.group.kind == "compose":
+                    db.names = {h.lower() for h in c.hostnames}
+                else:
+                    ns = wl.namespace or "default"
+                    db.kube_names = {(ns, svc.name.lower()) for svc in services_by_ns.get(ns, ())
+                                     if selects(svc.selector, [], wl.pod_labels)}
+                    # a StatefulSet's pods are also reached through its governing service name
+                    db.kube_names.add((ns, wl.name.lower()))
+                found.append(db)
+                break
+        for obj in self.group.objects:
+            db = dbmod.operator_database(obj.kind, obj.api_version, obj.raw, obj.name, obj.namespace, obj.loc)
+            if db is not None:
+                found.append(db)
+        found.extend(dbmod.external_databases(self.config))
+        return found
+
+    @cached_property
+    def budgets(self) -> list[Budget]:
+        by_name: dict[str, dbmod.Database] = {}
+        by_kube: dict[tuple[str, str], dbmod.Database] = {}
+        external: dict[str, dbmod.Database] = {}
+        for db in self.databases:
+            index = external if db.external else by_name
+            for name in db.names:
+                index.setdefault(name, db)
+            for key in db.kube_names:
+                by_kube.setdefault(key, db)
+        budgets = {id(db): Budget(db) for db in self.databases}
+        unmatched: dict[str, Endpoint] = {}
+        for wl in self.group.workloads:
+            links: dict[int, list[tuple[Container, Endpoint]]] = {}
+            for c in wl.app_containers:
+                seen: set[int] = set()
+                for ep in endpoints(self.env(wl, c)):
+                    db = self._match(ep, wl, by_name, by_kube, external)
+                    if db is None:
+                        if ep.host not in ("localhost", "127.0.0.1", "::1") and not ep.host.startswith("/"):
+                            unmatched.setdefault(ep.host, ep)
+                        continue
+                    if db.workload is wl or id(db) in seen:
+                        continue
+                    seen.add(id(db))
+                    links.setdefault(id(db), []).append((c, ep))
+            for db_id, pairs in links.items():
+                budgets[db_id].clients.append(self._client(wl, pairs))
+        for host, ep in sorted(unmatched.items()):
+            where = ep.loc
+            self.notices.append(Notice(
+                f"database host {host!r} ({ep.var}) is not defined in the files linted: add it to `databases:` "
+                "in .scalelint.yaml to check its connection budget",
+                where.path if where else "", where.line if where else 0, where.column if where else 0))
+        out = [b for b in budgets.values() if b.clients]
+        for b in out:
+            for c in b.clients:
+                for reason in c.unknown_reasons():
+                    self.notices.append(Notice(
+                        f"connection budget of {b.database.name}: {c.workload.name} counted as unknown ({reason})",
+                        c.workload.loc.path, c.workload.loc.line, c.workload.loc.column))
+        return out
+
+    def _match(self, ep: Endpoint, wl: Workload, by_name: dict, by_kube: dict, external: dict) -> dbmod.Database | None:
+        if self.group.kind == "kubernetes":
+            target = kube_target(ep.host, wl.namespace or "default")
+            db = by_kube.get(target) if target else None
+        else:
+            db = by_name.get(ep.host)
+        return db or external.get(ep.host)
+
+    def _client(self, wl: Workload, pairs: list[tuple[Container, Endpoint]]) -> Client:
+        rng = self.replica_range(wl)
+        worker_vals = []
+        total: int | None = 0
+        for c, _ in pairs:
+            w = self.workers(wl, c)
+            worker_vals.append((c.name, w.count, w.source))
+            if total is not None and w.count.known and w.count.value is not None:
+                total += int(w.count.value)
+            else:
+                total = None
+        c0, ep0 = pairs[0]
+        p = pool(self.env(wl, c0), ep0, self.config, c0.loc)
+        w0 = self.workers(wl, c0)
+        program = c0.argv[0].rsplit("/", 1)[-1] if c0.argv else ""
+        if p.assumed and not w0.app and not c0.default_command and program in NON_PYTHON_CLIENTS:
+            # psql, a JVM, node: SQLAlchemy's pool does not apply, and nothing says what does
+            why = f"{c0.name} runs {program}, not a Python app, and sets no pool size"
+            p = Pool(unknown(c0.loc, why), unknown(c0.loc, why), None, p.size_name, p.overflow_name)
+        return Client(wl, rng.max, rng.min, total, worker_vals, p, ep0, hpa=rng.hpa)
+
 
 def replica_range(wl: Workload, config: Config) -> ReplicaRange:
     hpa = wl.autoscaler
     if hpa is not None:
-        return ReplicaRange(hpa.min_replicas, hpa.max_replicas)
-    if wl.kind == "DaemonSet":
-        if config.nodes is not None:
-            nodes = default(config.nodes, None, f"config nodes: {config.nodes}")
-            return ReplicaRange(nodes, nodes)
-        return ReplicaRange(wl.replicas, wl.replicas)
+        return ReplicaRange(hpa.min_replicas, hpa.max_replicas, hpa=True)
+    if wl.kind == "DaemonSet" and config.nodes is not None:
+        nodes = default(config.nodes, None, f"config nodes: {config.nodes}")
+        return ReplicaRange(nodes, nodes)
     return ReplicaRange(wl.replicas, wl.replicas)
-
-
-__all__ = ["Facts", "ReplicaRange", "State", "known", "unknown"]

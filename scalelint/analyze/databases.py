@@ -1,0 +1,198 @@
+"""Databases of a group and how many connections each accepts (SPEC §3 SL003).
+
+A database is a container running a PostgreSQL/MySQL image, a CloudNativePG
+``Cluster``, a Zalando ``postgresql``, or an entry of config ``databases``.
+Each carries the names clients use to reach it; linking clients to those names
+is :mod:`scalelint.analyze.links`' job.
+"""
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass, field
+
+from ..config import Config
+from ..findings import Loc, ObjectRef
+from ..model import Container, Group, Val, Workload, default, known, loc_value, unknown
+from ..yamltree import get_map
+from .dbflags import mysql_settings, parse_postgresql_conf, postgres_settings
+from .env import Env, expand_value
+
+_POSTGRES_IMAGES = ("postgres", "*/postgres", "bitnami/postgresql", "*/bitnami/postgresql", "postgis/postgis",
+                    "*/postgis/postgis", "timescale/timescaledb*", "*/timescale/timescaledb*", "*/postgresql",
+                    "supabase/postgres", "ankane/pgvector", "pgvector/pgvector")
+_MYSQL_IMAGES = ("mysql", "*/mysql", "mariadb", "*/mariadb", "percona*", "*/percona*", "bitnami/mysql",
+                 "bitnami/mariadb", "*/mysql-server")
+DEFAULTS = {"postgresql": (100, 3), "mysql": (151, 0)}
+
+
+@dataclass
+class Database:
+    name: str
+    engine: str  # "postgresql" | "mysql"
+    loc: Loc
+    obj: ObjectRef | None
+    max_connections: Val[int]
+    reserved: Val[int]
+    #: names clients may use, already qualified: compose names, or (namespace, service) for Kubernetes
+    names: set[str] = field(default_factory=set)
+    kube_names: set[tuple[str, str]] = field(default_factory=set)
+    workload: Workload | None = None
+    external: bool = False
+
+    @property
+    def available(self) -> int | None:
+        if not self.max_connections.known or not self.reserved.known:
+            return None
+        return int(self.max_connections.value or 0) - int(self.reserved.value or 0)
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+def image_engine(image: str | None) -> str | None:
+    if not image:
+        return None
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last) + last.index(":")]
+    name = name.lower()
+    if name.startswith("docker.io/"):
+        name = name[len("docker.io/"):]
+    if name.startswith("library/"):
+        name = name[len("library/"):]
+    if any(fnmatch.fnmatchcase(name, p) for p in _POSTGRES_IMAGES):
+        return "postgresql"
+    if any(fnmatch.fnmatchcase(name, p) for p in _MYSQL_IMAGES):
+        return "mysql"
+    return None
+
+
+def _count(text: str, loc: Loc | None, env: Env, kube: bool, label: str) -> Val[int]:
+    _, expanded, reasons = expand_value(text, env, kube)
+    if reasons:
+        return unknown(loc, f"{label}: {reasons[0]}")
+    expanded = expanded.strip().strip("'\"")
+    if not expanded.isdigit():
+        return unknown(loc, f"{label}: {expanded!r} is not a number")
+    return known(int(expanded), loc)
+
+
+def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Database | None:
+    engine = image_engine(c.image)
+    if engine is None:
+        return None
+    kube = group.kind == "kubernetes"
+    dflt_max, dflt_reserved = DEFAULTS[engine]
+    max_conn: Val[int] = default(dflt_max, c.loc, f"{engine} default max_connections {dflt_max}")
+    superuser: Val[int] = default(dflt_reserved, c.loc, f"superuser_reserved_connections default {dflt_reserved}")
+    reserved_extra: Val[int] = default(0, c.loc, "reserved_connections default 0")
+
+    if engine == "postgresql":
+        # lowest precedence first: mounted postgresql.conf, then bitnami env, then the command line
+        for setting, value, loc in _conf_settings(wl, c, group):
+            val = _count(value, loc, env, kube, setting)
+            if setting == "max_connections":
+                max_conn = val
+            elif setting == "superuser_reserved_connections":
+                superuser = val
+            elif setting == "reserved_connections":
+                reserved_extra = val
+        bitnami = env.get("POSTGRESQL_MAX_CONNECTIONS")
+        if bitnami is not None:
+            max_conn = (_count(str(bitnami.value), bitnami.loc, env, kube, "POSTGRESQL_MAX_CONNECTIONS")
+                        if bitnami.known else unknown(bitnami.loc, f"POSTGRESQL_MAX_CONNECTIONS: {bitnami.reason}"))
+        for setting, hit in postgres_settings(c.argv).items():
+            loc = c.argv_locs[hit.index] if hit.index < len(c.argv_locs) else c.loc
+            val = _count(hit.value, loc, env, kube, f"{hit.flag} {setting}")
+            if setting == "max_connections":
+                max_conn = val
+            elif setting == "superuser_reserved_connections":
+                superuser = val
+            else:
+                reserved_extra = val
+        reserved = _sum(superuser, reserved_extra)
+    else:
+        for setting, hit in mysql_settings(c.argv).items():
+            loc = c.argv_locs[hit.index] if hit.index < len(c.argv_locs) else c.loc
+            max_conn = _count(hit.value, loc, env, kube, hit.flag)
+        reserved = default(0, c.loc, "MySQL's admin connection is outside max_connections")
+    name = wl.name
+    db = Database(name=name, engine=engine, loc=max_conn.loc if max_conn.state.value == "known" and max_conn.loc
+                  else wl.loc, obj=wl.ref, max_connections=max_conn, reserved=reserved, workload=wl)
+    return db
+
+
+def _sum(a: Val[int], b: Val[int]) -> Val[int]:
+    if not a.known:
+        return a
+    if not b.known:
+        return b
+    total = int(a.value or 0) + int(b.value or 0)
+    if a.state.value == "known" or b.state.value == "known":
+        return known(total, a.loc if a.state.value == "known" else b.loc)
+    return default(total, a.loc, "PostgreSQL reserves 3 connections for superusers by default")
+
+
+def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, str, Loc]]:
+    """postgresql.conf files from ConfigMaps the container mounts."""
+    out: list[tuple[str, str, Loc]] = []
+    ns = wl.namespace or "default"
+    for volume, mount in c.mounts.items():
+        cm_name = wl.configmap_volumes.get(volume)
+        cm = group.configmaps.get((ns, cm_name)) if cm_name else None
+        if cm is None:
+            continue
+        for key, text in cm.data.items():
+            if not (key.endswith(".conf") or posixpath.basename(mount).endswith(".conf")):
+                continue
+            if "max_connections" not in text and "reserved_connections" not in text:
+                continue
+            base = cm.data_locs.get(key, cm.loc)
+            for setting, (value, line) in parse_postgresql_conf(text).items():
+                if setting in ("max_connections", "superuser_reserved_connections", "reserved_connections"):
+                    # a block scalar's first content line is one below the key
+                    out.append((setting, value, Loc(base.path, base.line + line, base.column)))
+    return out
+
+
+def operator_database(obj_kind: str, api_version: str, raw: object, name: str, namespace: str,
+                      loc: Loc) -> Database | None:
+    """CloudNativePG ``Cluster`` and Zalando ``postgresql`` objects."""
+    if obj_kind == "Cluster" and api_version.startswith("postgresql.cnpg.io/"):
+        services = [f"{name}-rw", f"{name}-ro", f"{name}-r"]
+    elif obj_kind == "postgresql" and api_version.startswith("acid.zalan.do/"):
+        services = [name, f"{name}-repl", f"{name}-pooler"]
+    else:
+        return None
+    params = get_map(get_map(get_map(raw, "spec"), "postgresql"), "parameters")
+    max_conn: Val[int] = default(100, loc, "postgresql default max_connections 100")
+    reserved: Val[int] = default(3, loc, "superuser_reserved_connections default 3")
+    if params is not None:
+        for key in ("max_connections", "superuser_reserved_connections"):
+            if key in params:
+                text = str(params.get(key)).strip()
+                where = loc_value(params, key)
+                val = known(int(text), where) if text.isdigit() else unknown(where, f"{key} {text!r}")
+                if key == "max_connections":
+                    max_conn = val
+                else:
+                    reserved = val
+    db = Database(name=name, engine="postgresql", loc=max_conn.loc or loc,
+                  obj=ObjectRef(obj_kind, name, namespace), max_connections=max_conn, reserved=reserved)
+    db.kube_names = {(namespace, s) for s in services}
+    return db
+
+
+def external_databases(config: Config) -> list[Database]:
+    out = []
+    for ext in config.databases:
+        loc = Loc(config.source or ".scalelint.yaml", 0, 0)
+        db = Database(name=ext.name, engine=ext.engine, loc=loc, obj=None,
+                      max_connections=known(ext.max_connections, loc), reserved=known(ext.reserved, loc),
+                      external=True)
+        db.names = {h.lower() for h in ext.hosts} | {ext.name.lower()}
+        out.append(db)
+    return out

@@ -1,0 +1,122 @@
+"""A container's environment as the process would see it, resolved statically.
+
+Kubernetes: ``envFrom`` first, then ``env`` in order (later wins); ``$(VAR)`` in a
+value expands from variables defined before it; ``configMapKeyRef`` and
+``configMapRef`` read ConfigMaps of the same graph; Secrets and field refs are
+unknown. Compose: ``env_file`` values, then ``environment`` (already
+interpolated by the model).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..findings import Loc
+from ..interpolate import interpolate
+from ..model import Container, EnvRef, Group, State, Val, known, unknown
+
+_KUBE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+
+Env = dict[str, Val[str]]
+
+
+def kube_expand(text: str, env: Mapping[str, Val[str]]) -> tuple[str, list[str]]:
+    """Kubelet's ``$(VAR)`` expansion: defined names are replaced, ``$$`` is ``$``,
+    undefined references stay as written. Returns the text and the names that were unknown."""
+    missing: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        name = m.group(1)
+        val = env.get(name)
+        if val is None:
+            return m.group(0)
+        if not val.known:
+            missing.append(name)
+            return m.group(0)
+        return str(val.value)
+
+    if "$" not in text:
+        return text, missing
+    return _KUBE_REF.sub(sub, text), missing
+
+
+def resolve(container: Container, group: Group, namespace: str | None) -> Env:
+    env: Env = {}
+    ns = namespace or "default"
+    for ref, loc in container.env_from:
+        if ref.source == "configmap":
+            cm = group.configmaps.get((ns, ref.name))
+            if cm is None:
+                continue  # a ConfigMap outside the graph: its names are unknown, so nothing to add
+            for key, value in cm.data.items():
+                env[ref.prefix + key] = known(value, cm.data_locs.get(key, cm.loc))
+    for var in container.env:
+        if var.ref is not None:
+            env[var.name] = _from_ref(var.ref, group, ns, var.loc)
+        elif var.unset:
+            env[var.name] = unknown(var.loc, f"{var.name} is not set in the environment")
+        else:
+            text = var.value or ""
+            if group.kind == "kubernetes":
+                text, missing = kube_expand(text, env)
+                if missing:
+                    # keep the partial text: a URL with a Secret password still names its host
+                    env[var.name] = Val(text, var.loc, State.UNKNOWN, f"it uses $({missing[0]}), which is unknown")
+                    continue
+            env[var.name] = known(text, var.loc)
+    return env
+
+
+def _from_ref(ref: EnvRef, group: Group, ns: str, where: Loc) -> Val[str]:
+    if ref.source == "configmap":
+        cm = group.configmaps.get((ns, ref.name))
+        if cm is not None and ref.key in cm.data:
+            return known(cm.data[ref.key], cm.data_locs.get(ref.key, cm.loc))
+        return unknown(where, f"ConfigMap {ref.name} key {ref.key} is not in the files linted")
+    if ref.source == "secret":
+        return unknown(where, f"from Secret {ref.name}")
+    if ref.source == "field":
+        return unknown(where, f"from the pod field {ref.name}")
+    if ref.source == "resource":
+        return unknown(where, f"from the container resource {ref.name}")
+    return unknown(where, "from an unreadable valueFrom")
+
+
+_SHELL_SUBST = re.compile(r"\$\(\s*[^)]*[^A-Za-z0-9_.\-)][^)]*\)|`")
+
+
+def expand_value(text: str, env: Env, kube: bool) -> tuple[Val[str] | None, str, list[str]]:
+    """Resolve a flag value such as ``$(WORKERS)``, ``${UVICORN_WORKERS:-4}`` or ``4``.
+
+    Returns (the env var it came from, if exactly one, the text, reasons it is unknown).
+    The shell inside the container expands ``$VAR`` at run time from the same env.
+    """
+    reasons: list[str] = []
+    source: Val[str] | None = None
+    if kube:
+        names = [m.group(1) for m in _KUBE_REF.finditer(text) if m.group(1)]
+        if len(names) == 1 and names[0] in env:
+            source = env[names[0]]
+        text, missing = kube_expand(text, env)
+        reasons += [f"{n} is unknown ({env[n].reason})" for n in missing]
+    if _SHELL_SUBST.search(text):
+        reasons.append(f"{text!r} is a shell command substitution")
+        return source, text, reasons
+    if "$" in text:
+        plain = {k: str(v.value) for k, v in env.items() if v.known}
+        result = interpolate(text, plain)
+        used = [n for n in result.used if n in env]
+        if len(used) == 1:
+            source = env[used[0]]
+        for name in result.used:
+            if name in env and not env[name].known:
+                reasons.append(f"{name} is unknown ({env[name].reason})")
+        for name in result.unset:
+            reasons.append(f"{name} is not set in the container's environment")
+        text = result.value
+    return source, text, reasons
+
+
+__all__ = ["Env", "State", "expand_value", "kube_expand", "resolve"]
