@@ -86,12 +86,13 @@ class _Interpolator:
         if isinstance(node, dict):
             out = YMap(node.pos, node.path)
             for k, v in node.items():
-                out.put(k, self.tree(v, path, node.value_pos(k)), node.key_pos(k), node.value_pos(k), node.tag(k))
+                out.put(k, self.tree(v, path, node.value_pos(k)), node.key_pos(k), node.value_pos(k), node.tag(k),
+                        node.key_path(k))
             return out
         if isinstance(node, list):
             seq = YSeq(node.pos, node.path)
             for i, v in enumerate(node):
-                seq.push(self.tree(v, path, node.item_pos(i)), node.item_pos(i))
+                seq.push(self.tree(v, path, node.item_pos(i)), node.item_pos(i), node.key_path(i))
             return seq
         return node
 
@@ -123,19 +124,21 @@ def merge(base: Any, over: Any, keypath: str = "") -> Any:
                 out.kpos.pop(k, None)
                 continue
             if tag == "!override" or k not in out or k in _REPLACE or sub.endswith("healthcheck.test"):
-                out.put(k, v, over.key_pos(k), over.value_pos(k))
+                out.put(k, v, over.key_pos(k), over.value_pos(k), path=over.key_path(k))
             elif k in _KEYED:
-                out.put(k, _merge_keyed(out[k], v), over.key_pos(k), over.value_pos(k))
-            else:
-                out.put(k, merge(out[k], v, sub), out.key_pos(k), over.value_pos(k))
+                out.put(k, _merge_keyed(out[k], v), over.key_pos(k), over.value_pos(k), path=over.key_path(k))
+            elif isinstance(v, (dict, list)) and type(v) is type(out[k]):
+                out.put(k, merge(out[k], v, sub), out.key_pos(k), out.value_pos(k), path=out.key_path(k))
+            else:  # a scalar (or a change of shape) replaces, and is located where the override wrote it
+                out.put(k, v, over.key_pos(k), over.value_pos(k), path=over.key_path(k))
         return out
     if isinstance(base, list) and isinstance(over, list):
         seq = YSeq(base.pos, base.path)
         for i, v in enumerate(base):
-            seq.push(v, base.item_pos(i))
+            seq.push(v, base.item_pos(i), base.key_path(i))
         for i, v in enumerate(over):
             if v not in base:
-                seq.push(v, over.item_pos(i))
+                seq.push(v, over.item_pos(i), over.key_path(i))
         return seq
     return over
 
@@ -149,7 +152,8 @@ def _keyed(node: Any) -> YMap:
         for i, item in enumerate(node):
             if isinstance(item, str):
                 key, sep, value = item.partition("=")
-                out.put(key.strip(), value if sep else None, node.item_pos(i), node.item_pos(i))
+                out.put(key.strip(), value if sep else None, node.item_pos(i), node.item_pos(i),
+                        path=node.key_path(i))
     return out
 
 
@@ -157,7 +161,7 @@ def _merge_keyed(base: Any, over: Any) -> YMap:
     out = _keyed(base).copy()
     o = _keyed(over)
     for k, v in o.items():
-        out.put(k, v, o.key_pos(k), o.value_pos(k))
+        out.put(k, v, o.key_pos(k), o.value_pos(k), path=o.key_path(k))
     return out
 
 

@@ -241,6 +241,8 @@ def _compose(text: str, path: str, pure: bool) -> list[Document]:
                 continue
             conv = _Converter(path)
             root = conv.convert(node, 0)
+            if root is None:
+                continue  # an empty document between two `---`
             docs.append(Document(root=root, index=index, pos=_pos(node)))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

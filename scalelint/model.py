@@ -50,13 +50,13 @@ def unknown(loc: Loc | None, reason: str) -> Val[Any]:
 def loc_key(node: YMap | YSeq, key: Any, path: str = "") -> Loc:
     """Where ``key`` is written in ``node`` (the key itself)."""
     line, col = node.key_pos(key) if isinstance(node, YMap) else node.item_pos(key)
-    return Loc(node.path or path, line, col)
+    return Loc(node.key_path(key) or path, line, col)
 
 
 def loc_value(node: YMap | YSeq, key: Any, path: str = "") -> Loc:
     """Where the value of ``key`` (or item ``key`` of a sequence) is written."""
     line, col = node.value_pos(key) if isinstance(node, YMap) else node.item_pos(key)
-    return Loc(node.path or path, line, col)
+    return Loc(node.key_path(key) or path, line, col)
 
 
 def loc_node(node: YMap | YSeq, path: str = "") -> Loc:

@@ -16,16 +16,23 @@ Pos = tuple[int, int]
 class YMap(dict):  # type: ignore[type-arg]
     """A mapping that knows where it, each key and each value start."""
 
-    __slots__ = ("pos", "path", "kpos", "vpos", "tags")
+    __slots__ = ("pos", "path", "kpos", "vpos", "tags", "origin")
 
     def __init__(self, pos: Pos = (0, 0), path: str = "") -> None:
         super().__init__()
         self.pos = pos
-        #: the file this mapping was read from; merged compose trees mix files
+        #: the file this mapping was read from
         self.path = path
         self.kpos: dict[Any, Pos] = {}
         self.vpos: dict[Any, Pos] = {}
         self.tags: dict[Any, str] | None = None
+        #: keys merged in from another file (compose overrides) → that file
+        self.origin: dict[Any, str] | None = None
+
+    def key_path(self, key: Any) -> str:
+        if self.origin and key in self.origin:
+            return self.origin[key]
+        return self.path
 
     def key_pos(self, key: Any) -> Pos:
         return self.kpos.get(key, self.pos)
@@ -36,10 +43,16 @@ class YMap(dict):  # type: ignore[type-arg]
     def tag(self, key: Any) -> str | None:
         return self.tags.get(key) if self.tags else None
 
-    def put(self, key: Any, value: Any, kpos: Pos, vpos: Pos, tag: str | None = None) -> None:
+    def put(self, key: Any, value: Any, kpos: Pos, vpos: Pos, tag: str | None = None, path: str | None = None) -> None:
         self[key] = value
         self.kpos[key] = kpos
         self.vpos[key] = vpos
+        if path is not None and path != self.path:
+            if self.origin is None:
+                self.origin = {}
+            self.origin[key] = path
+        elif self.origin and key in self.origin:
+            del self.origin[key]
         if tag is not None:
             if self.tags is None:
                 self.tags = {}
@@ -53,26 +66,38 @@ class YMap(dict):  # type: ignore[type-arg]
         new.kpos = dict(self.kpos)
         new.vpos = dict(self.vpos)
         new.tags = dict(self.tags) if self.tags else None
+        new.origin = dict(self.origin) if self.origin else None
         return new
 
 
 class YSeq(list):  # type: ignore[type-arg]
     """A sequence that knows where it and each item start."""
 
-    __slots__ = ("pos", "path", "ipos")
+    __slots__ = ("pos", "path", "ipos", "origin")
 
     def __init__(self, pos: Pos = (0, 0), path: str = "") -> None:
         super().__init__()
         self.pos = pos
         self.path = path
         self.ipos: list[Pos] = []
+        #: items appended from another file (compose overrides) → that file
+        self.origin: dict[int, str] | None = None
+
+    def key_path(self, index: int) -> str:
+        if self.origin and index in self.origin:
+            return self.origin[index]
+        return self.path
 
     def item_pos(self, index: int) -> Pos:
         if 0 <= index < len(self.ipos):
             return self.ipos[index]
         return self.pos
 
-    def push(self, value: Any, pos: Pos) -> None:
+    def push(self, value: Any, pos: Pos, path: str | None = None) -> None:
+        if path is not None and path != self.path:
+            if self.origin is None:
+                self.origin = {}
+            self.origin[len(self)] = path
         self.append(value)
         self.ipos.append(pos)
 

@@ -1,0 +1,127 @@
+"""Compose semantics scalelint reproduces (SPEC §2): merging, env files, replicas, limits."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from scalelint.config import Config
+from scalelint.model import State
+from scalelint.pipeline import Options, run
+from scalelint.registry import Registry
+
+
+def project(tmp_path: Path, files: dict[str, str], **opts: object) -> list:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    config = opts.pop("config", None) or Config()
+    result = run(Options(paths=[str(tmp_path)], **opts), config, Registry.load())  # type: ignore[arg-type]
+    return [g for g in result.groups if g.kind == "compose"]
+
+
+def services(group) -> dict:
+    return {w.name: w for w in group.workloads}
+
+
+BASE = """\
+services:
+  api:
+    image: api:1
+    command: gunicorn app:app -w 2
+    environment:
+      - A=1
+      - B=base
+    deploy:
+      resources:
+        limits: {cpus: "1", memory: 512M}
+"""
+
+
+def test_override_file_merges_automatically(tmp_path: Path) -> None:
+    (group,) = project(tmp_path, {"compose.yaml": BASE, "compose.override.yaml": """\
+services:
+  api:
+    command: ["gunicorn", "app:app", "-w", "6"]
+    environment:
+      B: override
+      C: "3"
+    deploy:
+      replicas: 2
+      resources:
+        limits: {memory: 1G}
+"""})
+    api = services(group)["api"]
+    c = api.containers[0]
+    assert c.argv == ["gunicorn", "app:app", "-w", "6"]  # command replaces
+    assert {e.name: e.value for e in c.env} == {"A": "1", "B": "override", "C": "3"}  # list + map merge by key
+    assert api.replicas.value == 2 and api.replicas.loc.path.endswith("compose.override.yaml")
+    assert c.limits.cpu.value == 1.0 and c.limits.memory.value == 2**30  # mappings merge
+    assert c.limits.memory.loc.path.endswith("compose.override.yaml")
+    assert group.paths == [str(tmp_path / "compose.yaml"), str(tmp_path / "compose.override.yaml")]
+
+
+def test_explicit_files_merge_in_order(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(BASE)
+    (tmp_path / "b.yml").write_text("services:\n  api:\n    environment:\n      A: two\n    scale: 4\n")
+    result = run(Options(paths=[], compose_files=[str(tmp_path / "a.yml"), str(tmp_path / "b.yml")]), Config(),
+                 Registry.load())
+    (group,) = result.groups
+    api = services(group)["api"]
+    assert api.replicas.value == 4
+    assert {e.name: e.value for e in api.containers[0].env}["A"] == "two"
+
+
+def test_reset_and_override_tags(tmp_path: Path) -> None:
+    (group,) = project(tmp_path, {"compose.yaml": BASE, "compose.override.yaml": """\
+services:
+  api:
+    environment: !override
+      ONLY: "1"
+    deploy: !reset {}
+"""})
+    api = services(group)["api"]
+    assert [e.name for e in api.containers[0].env] == ["ONLY"]
+    assert api.containers[0].limits.cpu is None
+
+
+def test_env_file_and_dotenv_interpolation(tmp_path: Path) -> None:
+    (group,) = project(tmp_path, {
+        "compose.yaml": "services:\n  api:\n    image: api\n    env_file: app.env\n"
+                        "    command: uvicorn app:app --workers ${W:-2}\n    scale: ${N}\n",
+        ".env": "W=5\nN=3\n",
+        "app.env": "DB_POOL_SIZE=7\n",
+    })
+    api = services(group)["api"]
+    assert api.containers[0].argv[-1] == "5"
+    assert api.replicas.value == 3 and api.replicas.state is State.KNOWN
+    assert {e.name: e.value for e in api.containers[0].env} == {"DB_POOL_SIZE": "7"}
+
+
+def test_env_file_option_wins_over_dotenv(tmp_path: Path) -> None:
+    other = tmp_path / "prod.env"
+    other.write_text("W=9\n")
+    config = Config(env_files=[str(other)])
+    (group,) = project(tmp_path, {"compose.yaml": "services:\n  api:\n    image: a\n    command: x --workers ${W}\n",
+                                  ".env": "W=5\n"}, config=config)
+    assert services(group)["api"].containers[0].argv[-1] == "9"
+
+
+def test_replicas_default_and_legacy_limits(tmp_path: Path) -> None:
+    (group,) = project(tmp_path, {"docker-compose.yml": "services:\n  db:\n    image: postgres\n"
+                                                        "    mem_limit: 1gb\n    cpus: 0.5\n"})
+    db = services(group)["db"]
+    assert db.replicas.value == 1 and db.replicas.state is State.DEFAULT
+    assert db.containers[0].limits.memory.value == 2**30 and db.containers[0].limits.cpu.value == 0.5
+
+
+def test_extension_keys_are_not_services(tmp_path: Path) -> None:
+    (group,) = project(tmp_path, {"compose.yaml": "x-common: &c {image: a}\nservices:\n  web:\n    <<: *c\n"
+                                                  "    x-scalelint: {ignore: [SL001], ha-required: true}\n"})
+    web = services(group)["web"]
+    assert list(services(group)) == ["web"]
+    assert web.ignore == {"SL001"} and web.ha_reasons == ["x-scalelint: {ha-required: true}"]
+
+
+def test_unset_variable_is_reported_once(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: ${IMG}\n  b:\n    image: ${IMG}\n")
+    result = run(Options(paths=[str(tmp_path)]), Config(), Registry.load())
+    unset = [n for n in result.result.notices if "IMG" in n.message]
+    assert len(unset) == 1 and unset[0].line == 3

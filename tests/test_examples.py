@@ -1,0 +1,68 @@
+"""The bundled examples are what the README shows: their findings must stay exactly these."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+EXPECTED = {
+    ("SL003", "examples/compose-scaled/compose.yaml", 18, 3),
+    ("SL001", "examples/compose/compose.yaml", 26, 3),
+    ("SL003", "examples/compose/compose.yaml", 33, 3),
+    ("SL005", "examples/kubernetes/api.yaml", 7, 20),
+    ("SL006", "examples/kubernetes/api.yaml", 7, 20),
+    ("SL001", "examples/kubernetes/api.yaml", 46, 17),
+    ("SL011", "examples/kubernetes/api.yaml", 46, 17),
+    ("SL004", "examples/kubernetes/api.yaml", 59, 3),
+    ("SL003", "examples/kubernetes/postgres.yaml", 31, 24),
+}
+
+
+def _check(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "FORCE_COLOR")}
+    return subprocess.run([sys.executable, "-m", "scalelint", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_examples_findings_are_exact() -> None:
+    proc = _check("check", "examples", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    got = {(f["code"], f["path"], f["line"], f["column"]) for f in doc["findings"]}
+    assert got == EXPECTED
+
+
+def test_worked_example_messages_name_the_numbers() -> None:
+    proc = _check("check", "examples/compose", "examples/compose-scaled", "--select", "SL003")
+    lines = proc.stdout.splitlines()
+    single = next(line for line in lines if line.startswith("examples/compose/compose.yaml:33:3"))
+    scaled = next(line for line in lines if line.startswith("examples/compose-scaled/compose.yaml:18:3"))
+    assert "demand 100 > 97 available (max_connections 100 − 3 reserved)" in single
+    assert "api 1 replica × 4 workers × (15 pool + 10 overflow) = 100" in single
+    assert "demand 300 > 97 available" in scaled
+    assert "api 3 replicas × 4 workers × (15 pool + 10 overflow) = 300" in scaled
+    assert "set DB_POOL_SIZE + DB_MAX_OVERFLOW ≤ 8 per worker" in proc.stdout
+
+
+def test_kubernetes_example_uses_hpa_max_and_configmap() -> None:
+    proc = _check("check", "examples/kubernetes", "--select", "SL003", "--format", "json")
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert "api 4 replicas (HPA max) × 6 workers × (10 pool + 5 overflow) = 360" in finding["message"]
+    assert "demand 360 > 197 available (max_connections 200 − 3 reserved)" in finding["message"]
+    related = {(r["path"], r["line"]) for r in finding["related"]}
+    # the worker count and pool sizes were set in the ConfigMap, maxReplicas in the HPA
+    assert ("examples/kubernetes/api.yaml", 7) in related
+    assert ("examples/kubernetes/api.yaml", 8) in related
+    assert ("examples/kubernetes/api.yaml", 9) in related
+    assert ("examples/kubernetes/api.yaml", 60) in related  # maxReplicas: 4
+
+
+def test_report_on_examples() -> None:
+    proc = _check("report", "examples")
+    assert proc.returncode == 0, proc.stderr
+    assert "postgres (postgresql): max_connections 200, reserved 3, available 197, demand 360" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.strip().startswith("shop/api"))
+    assert row.split() == ["shop/api", "1–4", "(HPA)", "6", "10", "+", "5", "90", "360", "2"]
