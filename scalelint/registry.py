@@ -66,13 +66,11 @@ class Rule:
 
 
 def builtin_rules_dir() -> str:
-    """The directory of the built-in rule YAML (``rules/`` in the source, ``scalelint/builtin_rules`` installed)."""
-    from importlib import resources
-
-    try:
-        return str(resources.files("scalelint.builtin_rules"))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - source tree without install
-        return os.path.join(os.path.dirname(os.path.dirname(__file__)), "rules")
+    """The directory of the built-in rule YAML: ``scalelint/builtin_rules`` when installed from a wheel
+    (setuptools maps ``rules/`` there), ``rules/`` next to the package in a source or editable checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "builtin_rules")
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(here), "rules")
 
 
 def _require(node: dict[str, Any], key: str, path: str, kind: type) -> Any:
