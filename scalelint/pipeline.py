@@ -8,14 +8,15 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import compose, kube
+from . import compose, kube, render
 from .analyze.facts import Facts
 from .config import Config
 from .discover import Discovery, Target, discover
 from .engine import Selection, object_ignores, run_checks, select, suppressed
 from .findings import Finding, Loc, Notice, ObjectRef, Related, RunResult
-from .loader import LoadedFile, LoadError, decode, load_path, load_text
+from .loader import LoadedFile, LoadError, Suppressions, decode, load_path, load_text
 from .model import Group
 from .registry import Registry
 from .yamltree import YMap
@@ -30,6 +31,12 @@ class Options:
     #: ``-f`` files: one explicit compose project, merged in order
     compose_files: list[str] = field(default_factory=list)
     stdin: Callable[[], bytes] | None = None
+    #: a named file brings its group along (compose project, sibling manifests); ``--only-given`` turns it off
+    group_context: bool = True
+    #: ``--helm-values`` files, after the config's ``helm.values`` (later wins, as in helm)
+    helm_values: list[str] = field(default_factory=list)
+    #: seconds one kustomize/helm render may take
+    render_timeout: float = field(default_factory=render.default_timeout)
 
 
 @dataclass
@@ -80,18 +87,14 @@ def _helm_pos(text: str) -> tuple[int, int]:
 
 def run(opts: Options, config: Config, registry: Registry) -> Run:
     selection = select(registry, config)
-    disc = discover(opts.paths, config.exclude)
+    disc = discover(opts.paths, config.exclude, group_context=opts.group_context)
     listed = {t.path for t in disc.files}
     disc.files.extend(Target(cf, True) for cf in opts.compose_files if cf not in listed)
     loaded = _read_all(disc, opts)
     notices = list(disc.notices)
     internal: list[Finding] = []
-    for rd in disc.renders:
-        tool = "kustomize (or kubectl)" if rd.tool == "kustomize" else "helm"
-        notices.append(Notice(f"{rd.tool} directory: not rendered (rendering needs {tool}); its files are not "
-                              "linted one by one", rd.path))
-
     sl000 = selection.active.get("SL000")
+    rendered, render_sups, rendered_by = _render_all(disc, opts, config, notices, internal, sl000)
     compose_files: list[tuple[str, YMap]] = []
     kube_objects: list[tuple[YMap, str]] = []
     objects = 0
@@ -111,6 +114,11 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
             if isinstance(first, dict) and (compose.looks_like_compose(first) or not kube.is_object(first)):
                 compose_files.append((lf.path, first))  # type: ignore[arg-type]
                 found = True
+        mapped = render.map_stdin(lf.text, lf.documents) if not found and lf.path == STDIN else None
+        if mapped is not None:  # a rendered stream: objects point at its `# Source:` / origin files
+            kube_objects.extend(mapped.objects)
+            render_sups.update(mapped.suppressions)
+            found = bool(mapped.objects)
         if not found:
             for doc in lf.documents:
                 for obj in kube.flatten(doc.root):
@@ -121,7 +129,7 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
 
     groups = _compose_groups(compose_files, opts, config, notices)
     kube_groups, duplicates = _kube_groups(kube_objects)
-    groups += kube_groups
+    groups += kube_groups + rendered
     sl090 = selection.active.get("SL090")
     if sl090:
         for obj_loc, first_loc, ref in duplicates:
@@ -135,14 +143,15 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
     facts = [Facts(g, config) for g in groups]
     findings = list(internal)
     for g, f in zip(groups, facts):
-        findings.extend(run_checks(registry, selection, g, f, config))
+        findings.extend(render.attribute(run_checks(registry, selection, g, f, config), rendered_by.get(g.id)))
         notices.extend(f.notices)
 
-    sups = {lf.path: lf.suppressions for lf in loaded.files}
+    sups = {**render_sups, **{lf.path: lf.suppressions for lf in loaded.files}}
     ignores = object_ignores(groups)
+    source_files = len(set(render_sups) - {lf.path for lf in loaded.files})
     result = RunResult(
-        findings=[f for f in set(findings) if not suppressed(f, sups, ignores)],
-        notices=notices, rules=selection.infos, files=len(loaded.files), objects=objects,
+        findings=[f for f in render.merge_related(findings) if not suppressed(f, sups, ignores)],
+        notices=notices, rules=selection.infos, files=len(loaded.files) + source_files, objects=objects,
     )
     result.sort()
     return Run(result, groups, facts, selection)
@@ -207,3 +216,23 @@ def _kube_groups(objects: list[tuple[YMap, str]]) -> tuple[list[Group], list[tup
         main.append((obj, path))
     groups = [kube.build_graph("kubernetes", main)] if main else []
     return groups + extra, duplicates
+
+
+def _render_all(disc: Discovery, opts: Options, config: Config, notices: list[Notice], internal: list[Finding],
+                sl000: Any) -> tuple[list[Group], dict[str, Suppressions], dict[str, str]]:
+    """Each kustomization/chart → its own graph (SPEC §1); a failed render → SL000 on its manifest."""
+    todo, plan_notices = render.plan(disc.renders)
+    notices.extend(plan_notices)
+    groups: list[Group] = []
+    sups: dict[str, Suppressions] = {}
+    rendered_by: dict[str, str] = {}
+    for rd in todo:
+        out = render.render(rd, timeout=opts.render_timeout, helm_values=[*config.helm_values, *opts.helm_values])
+        notices.extend(out.notices)
+        sups.update(out.suppressions)
+        if out.error is not None and sl000:
+            internal.append(sl000.finding(out.error[0], out.error[1]))
+        if out.objects:
+            groups.append(kube.build_graph(rd.path, out.objects))
+            rendered_by[rd.path] = out.manifest
+    return groups, sups, rendered_by
