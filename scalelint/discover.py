@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 
 from .findings import Notice
@@ -66,8 +67,13 @@ def _excluded(path: str, patterns: list[str]) -> bool:
     return False
 
 
-def discover(paths: list[str], exclude: list[str] | None = None) -> Discovery:
-    """Expand the command line's paths into targets, in a deterministic order."""
+def discover(paths: list[str], exclude: list[str] | None = None, group_context: bool = True) -> Discovery:
+    """Expand the command line's paths into targets, in a deterministic order.
+
+    With ``group_context`` a file named on the command line brings the rest of
+    its group along (see :func:`group_members`), so SL003/SL004 see the whole
+    deployment when pre-commit passes only the changed files.
+    """
     out = Discovery()
     exclude = exclude or []
     seen: set[str] = set()
@@ -86,7 +92,105 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> Discovery:
                 out.files.append(Target(given, True))
         else:
             out.notices.append(Notice("no such file or directory", given))
+    if group_context:
+        _add_group_context(out, exclude, seen)
     return out
+
+
+def _add_group_context(out: Discovery, exclude: list[str], seen: set[str]) -> None:
+    """Append the groups of explicitly named files as silent context, each file once."""
+    known = {os.path.normpath(p) for p in seen}
+    renders = {os.path.normpath(r.path) for r in out.renders}
+    for target in [t for t in out.files if t.explicit and t.path != "-" and os.path.isfile(t.path)]:
+        members, render = group_members(target.path)
+        if render is not None:
+            if os.path.normpath(render.path) not in renders and not _excluded(render.path, exclude):
+                renders.add(os.path.normpath(render.path))
+                out.renders.append(render)
+            continue
+        for path in members:
+            if os.path.normpath(path) not in known and not _excluded(path, exclude):
+                known.add(os.path.normpath(path))
+                seen.add(path)
+                out.files.append(Target(path, False))
+
+
+#: a cheap look at a file's head: does it hold a Kubernetes object (YAML or JSON)?
+_APIVERSION = re.compile(rb"""(?:^|[\s{,'"])apiVersion['"]?\s*:""", re.MULTILINE)
+_SNIFF_BYTES = 64 * 1024
+
+
+def group_members(path: str) -> tuple[list[str], RenderDir | None]:
+    """The other files of ``path``'s group (SPEC §1 Grouping), by name only.
+
+    - a compose file: its project partner in the same directory (main file ↔
+      ``compose.override.y*ml``); ``.env`` is read by the model anyway;
+    - a Kubernetes manifest (a head that mentions ``apiVersion:``) inside a
+      kustomize/helm directory: that directory's render;
+    - any other Kubernetes manifest: the sibling ``*.yaml``/``*.yml``/``*.json`` files of its directory, not
+      recursive, without hidden, kustomization and compose files.
+    Anything else (CI workflows, random config) brings no context along.
+    """
+    directory, name = os.path.split(path)
+    lower = name.lower()
+    if _is_compose_name(lower):
+        family = "docker-compose" if lower.startswith("docker-compose") else "compose"
+        partner = {family: f"{family}.override", f"{family}.override": family}.get(lower.rsplit(".", 1)[0])
+        if partner is None:
+            return [], None  # compose.prod.yaml and friends merge only through -f
+        names = (partner + ".yaml", partner + ".yml")
+        return [os.path.join(directory, e) for e in _file_names(directory) if e.lower() in names], None
+    if not _sniff_manifest(path):
+        return [], None
+    render = _render_home(path)
+    if render is not None:
+        return [], render
+    return [os.path.join(directory, e) for e in _file_names(directory)
+            if e != name and not e.startswith(".") and e.lower().endswith(YAML_SUFFIXES + (".json",))
+            and e not in KUSTOMIZATION_NAMES and not _is_compose_name(e.lower())], None
+
+
+def _file_names(directory: str) -> list[str]:
+    """Sorted names of the regular files (or links to them) in ``directory``."""
+    names = []
+    try:
+        with os.scandir(directory or ".") as it:
+            for entry in it:
+                try:
+                    if entry.is_file():
+                        names.append(entry.name)
+                except OSError:
+                    continue
+    except OSError:
+        return []
+    return sorted(names)
+
+
+def _is_compose_name(lower: str) -> bool:
+    # the same test as compose.is_compose_name; kept here so discover imports no model code
+    return lower.endswith(YAML_SUFFIXES) and lower.startswith(("compose", "docker-compose"))
+
+
+def _sniff_manifest(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return _APIVERSION.search(head) is not None
+
+
+def _render_home(path: str) -> RenderDir | None:
+    """The nearest enclosing kustomize/helm directory of a file, if any."""
+    directory = os.path.dirname(os.path.normpath(path))
+    while True:
+        kind = render_kind(directory or ".")
+        if kind:
+            return RenderDir(directory or ".", kind, False)
+        parent = os.path.dirname(directory)
+        if not directory or parent == directory or os.path.basename(directory) == "..":
+            return None
+        directory = parent
 
 
 def _walk(top: str, exclude: list[str], out: Discovery, seen: set[str], inside_render: bool) -> None:
