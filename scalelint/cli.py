@@ -63,36 +63,84 @@ def _render(fmt: str, result: RunResult, color: bool) -> str:
     return gitlab.render(result, tool_version=__version__)
 
 
-@click.group(context_settings=CONTEXT)
+class _OneLineErrors(click.Group):
+    """Usage errors as one line with exit 2 (SPEC §5), not click's usage block; CliRunner sees the same."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = " ".join(["scalelint", *exc.ctx.command_path.split()[1:]]) if exc.ctx is not None else "scalelint"
+            hint = f" (see `{where} --help`)"
+            click.echo(f"scalelint: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except BrokenPipeError:  # `scalelint check | head`: the reader left, nothing to report
+            sys.stdout = None  # type: ignore[assignment]
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="scalelint")
 def main() -> None:
     """Lint docker-compose files and Kubernetes manifests for what breaks when a service scales."""
 
 
 def _settings(select: tuple[str, ...], ignore: tuple[str, ...], env_file: tuple[str, ...], use_env: bool,
-              fail_on: str | None) -> Any:
-    from .config import Config
+              fail_on: str | None, *, config_path: str | None = None, isolated: bool = False,
+              rules_dirs: tuple[str, ...] = ()) -> Any:
+    """Defaults ← config file (found upward from the working directory, or ``--config``) ← command line."""
+    from .configfile import ConfigError, load_config, override
 
-    config = Config()
+    try:
+        config = load_config(config_path, os.getcwd(), isolated=isolated)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
     if select:
-        config.select = _codes(select)
+        override(config, "select", _codes(select), "--select")
     if ignore:
-        config.ignore = _codes(ignore)
+        override(config, "ignore", _codes(ignore), "--ignore")
     if env_file:
         config.env_files = list(env_file)
     config.use_env = use_env
     if fail_on:
         config.fail_on = Severity.parse(fail_on)
+    config.rules_dirs = config.rules_dirs + list(rules_dirs)  # --rules-dir adds to the config's rules-dirs
     return config
 
 
-def _run(paths: tuple[str, ...], compose_files: tuple[str, ...], config: Any) -> Any:
-    from .pipeline import Options, run
+def _registry(config: Any) -> Any:
+    """The rules of this run (built-ins, plugins, rules-dirs), with the settings' rule names and params checked."""
+    from .configfile import ConfigError, check_against
     from .registry import Registry, RegistryError
 
     try:
         registry = Registry.load(config.rules_dirs)
-        opts = Options(paths=list(paths) or ([] if compose_files else ["."]), compose_files=list(compose_files))
+        check_against(config, registry)
+    except (RegistryError, ConfigError) as exc:
+        raise UsageProblem(str(exc)) from None
+    return registry
+
+
+def _run(paths: tuple[str, ...], compose_files: tuple[str, ...], config: Any, only_given: bool = False) -> Any:
+    from .pipeline import Options, run
+    from .registry import RegistryError
+
+    registry = _registry(config)
+    try:
+        opts = Options(paths=list(paths) or ([] if compose_files else ["."]), compose_files=list(compose_files),
+                       group_context=not only_given)
         return run(opts, config, registry)
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from None
@@ -104,6 +152,18 @@ _common = [
     click.option("--use-env", is_flag=True, help="Also take interpolation variables from the process environment."),
     click.option("-f", "--file", "compose_files", multiple=True, type=click.Path(dir_okay=False),
                  help="Compose files merged in order into one project, like `docker compose -f`."),
+    click.option("--only-given", is_flag=True,
+                 help="Read only the files named: a named file does not bring its group (compose override, "
+                      "sibling manifests) along."),
+]
+
+#: where settings come from; shared by every command that reads the config (check, rules, explain, report)
+_config_opts = [
+    click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                 help="Config file to use instead of the nearest .scalelint.yaml / pyproject.toml."),
+    click.option("--isolated", is_flag=True, help="Ignore every config file."),
+    click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
+                 help="Directory of rule YAML files (repeatable; adds to the config's rules-dirs)."),
 ]
 
 
@@ -123,22 +183,65 @@ def _apply(options: list[Any]) -> Any:
 @click.option("--ignore", multiple=True, help="Skip these rules (codes or names, comma-separated).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Lowest severity that makes the exit code 1 (default: error).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the --format output (default there: json) to this file; the terminal still gets text.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, writable=True),
+              help="Record the current findings in this baseline file and exit 0.")
+@click.option("--helm-values", "helm_values", multiple=True, type=click.Path(dir_okay=False),
+              help="Values file for `helm template` of every chart (repeatable; after the config's helm.values).")
 @_apply(_common)
+@_apply(_config_opts)
 def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
-          fail_on: str | None, env_file: tuple[str, ...], use_env: bool, compose_files: tuple[str, ...]) -> None:
+          fail_on: str | None, output: str | None, baseline_path: str | None, write_baseline: str | None,
+          env_file: tuple[str, ...], use_env: bool, compose_files: tuple[str, ...], only_given: bool,
+          config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...],
+          helm_values: tuple[str, ...] = ()) -> None:
     """Lint PATHS (files or directories; `-` reads stdin). Default: the current directory."""
-    config = _settings(select, ignore, env_file, use_env, fail_on)
-    if fmt is None:
-        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    run = _run(paths, compose_files, config)
+    from . import baseline as bl
+
+    config = _settings(select, ignore, env_file, use_env, fail_on, config_path=config_path, isolated=isolated,
+                       rules_dirs=rules_dirs)
+    config.helm_values = config.helm_values + list(helm_values)  # like --rules-dir: adds to the config's list
+    terminal = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    file_fmt = (fmt or "json") if output else None
+    fmt = terminal if output or fmt is None else fmt
+    try:
+        known = bl.load(baseline_path) if baseline_path and not write_baseline else None
+    except bl.BaselineError as exc:
+        raise UsageProblem(str(exc)) from None
+    run = _run(paths, compose_files, config, only_given)
     result: RunResult = run.result
-    out = _render(fmt, result, _use_color(sys.stdout))
-    click.echo(out, nl=False)
+    if write_baseline:
+        try:
+            count = bl.write(result.findings, write_baseline)
+        except bl.BaselineError as exc:
+            raise UsageProblem(str(exc)) from None
+        click.echo(f"scalelint: recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}", err=True)
+        sys.exit(0)
+    if known is not None:
+        from .findings import Notice
+
+        result.findings, absorbed = bl.new_findings(result.findings, known)
+        if absorbed:
+            result.notices.append(Notice(f"{absorbed} known finding{'s' if absorbed != 1 else ''} "
+                                         f"in the baseline not shown", baseline_path or ""))
+            result.sort()
+    if output and file_fmt:
+        try:
+            with open(output, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(_render(file_fmt, result, False))
+        except OSError as exc:
+            raise UsageProblem(f"{output}: cannot write output: {exc.strerror or exc}") from None
+    color = _use_color(sys.stdout)
+    out = _render(fmt, result, color)
+    click.echo(out, nl=False, color=color)
     if fmt == "text":
         from .formatters import text
 
         err_color = _use_color(sys.stderr)
-        click.echo(text.render_notices(result, err_color), nl=False, err=True)
+        click.echo(text.render_notices(result, err_color), nl=False, err=True, color=err_color)
         click.echo(text.summary(result), err=True)
     failing = any(f.severity >= config.fail_on for f in result.findings)
     sys.exit(1 if failing else 0)
@@ -146,15 +249,16 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
 
 @main.command(context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def rules(fmt: str) -> None:
-    """List every rule: code, name, severity, and whether it is on."""
-    from .config import Config
+@_apply(_config_opts)
+def rules(fmt: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
+    """List every rule: code, name, severity, and whether it is on (with the config file applied)."""
     from .engine import select as select_rules
-    from .registry import Registry, RegistryError
+    from .registry import RegistryError
 
+    config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
+    registry = _registry(config)
     try:
-        registry = Registry.load()
-        selection = select_rules(registry, Config())
+        selection = select_rules(registry, config)
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from None
     infos = [selection.infos[c] for c in sorted(selection.infos)]
@@ -175,14 +279,17 @@ def rules(fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               help="markdown reads well as a pull-request comment or in $GITHUB_STEP_SUMMARY.")
 @_apply(_common)
+@_apply(_config_opts)
 def report(paths: tuple[str, ...], fmt: str, env_file: tuple[str, ...], use_env: bool,
-           compose_files: tuple[str, ...]) -> None:
+           compose_files: tuple[str, ...], only_given: bool, config_path: str | None, isolated: bool,
+           rules_dirs: tuple[str, ...]) -> None:
     """Capacity table: each database's connection budget and each client's share of it."""
     from .analyze.capacity import group_report
     from .formatters import report as fmt_report
 
-    config = _settings((), (), env_file, use_env, None)
-    run = _run(paths, compose_files, config)
+    config = _settings((), (), env_file, use_env, None, config_path=config_path, isolated=isolated,
+                       rules_dirs=rules_dirs)
+    run = _run(paths, compose_files, config, only_given)
     ratio = _warn_ratio(run)
     groups = [group_report(g, f, ratio) for g, f in zip(run.groups, run.facts)]
     if fmt == "json":
@@ -196,6 +303,23 @@ def report(paths: tuple[str, ...], fmt: str, env_file: tuple[str, ...], use_env:
 def _warn_ratio(run: Any) -> float:
     bound = run.selection.active.get("SL013")
     return float(bound.params.get("warn-ratio", 0.9)) if bound else 0.9
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("rule")
+@_apply(_config_opts)
+def explain(rule: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
+    """Print the documentation of RULE (code or name): what it checks, why, examples, fix, params."""
+    from . import docs
+    from .schemacheck import did_you_mean
+
+    config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
+    registry = _registry(config)
+    found = registry.resolve(rule)
+    if found is None:
+        words = set(registry.rules) | {r.name for r in registry.rules.values()}
+        raise UsageProblem(f"unknown rule {rule!r}{did_you_mean(rule, words)} (see `scalelint rules`)")
+    click.echo(docs.explain(found, registry, config), nl=False)
 
 
 def entry() -> None:
