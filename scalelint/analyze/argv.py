@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
-    "ArgHit", "env_references", "expand_shell", "find_workers", "gunicorn_cmd_args_workers",
+    "ArgHit", "empty_worker_flag", "env_references", "expand_shell", "find_workers", "gunicorn_cmd_args_workers",
     "server_name", "server_of",
 ]
 
@@ -441,3 +441,23 @@ def gunicorn_cmd_args_workers(value: str) -> str | None:
         return None
     found = _last_flag(tokens, 0, _WORKER_FLAGS["gunicorn"])
     return None if found is None else found[0]
+
+
+def empty_worker_flag(argv: Sequence[str]) -> ArgHit | None:
+    """A worker flag written without its value (``--workers`` last or before another option,
+    ``--workers=``): what a compose ``${WORKERS}`` leaves behind when the variable is unset.
+    The server refuses to start, so the count is unknown rather than the server's default."""
+    for tokens, origin, nested in expand_shell(argv):
+        server = server_name(tokens[0])
+        if server is None or server not in _WORKER_FLAGS:
+            continue
+        flags = _WORKER_FLAGS[server]
+        for j in range(1, len(tokens)):
+            token = tokens[j]
+            if token == "--":
+                break
+            following = tokens[j + 1] if j + 1 < len(tokens) else ""
+            for name in (*flags.long, *flags.short):
+                if (token == name and not _is_value(following)) or token == name + "=":
+                    return ArgHit("", origin if nested else origin + j, server, name, nested)
+    return None

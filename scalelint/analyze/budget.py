@@ -119,6 +119,8 @@ class Budget:
         db = self.database
         if db.max_connections.loc is not None and db.max_connections.state.value == "known":
             out.append((db.max_connections.loc, f"max_connections {db.max_connections.value}"))
+        if db.reserved.loc is not None and db.reserved.state.value == "known":
+            out.append((db.reserved.loc, f"{db.reserved.value} reserved connections"))
         for c in self.clients:
             name = c.workload.name
             if c.replicas.loc is not None and c.replicas.state.value == "known":

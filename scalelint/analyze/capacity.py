@@ -46,6 +46,8 @@ class DatabaseRow:
     status: str  # "ok" | "tight" | "over" | "unknown"
     location: str
     clients: tuple[ClientRow, ...] = ()
+    #: why max_connections or reserved is unknown
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,7 +85,9 @@ def group_report(group: Group, facts: Facts, warn_ratio: float = 0.9) -> GroupRe
         if avail is None:
             status = "unknown"
         elif demand > avail:
-            status = "over"
+            status = "over"  # the known part alone is over: the unknown ones only add to it
+        elif not b.complete:
+            status = "unknown"  # a lower bound that fits says nothing about the whole
         elif demand > warn_ratio * avail:
             status = "tight"
         else:
@@ -95,6 +99,8 @@ def group_report(group: Group, facts: Facts, warn_ratio: float = 0.9) -> GroupRe
             reserved=_v(db.reserved), available=avail, demand=demand, complete=b.complete,
             headroom=None if avail is None else avail - demand, status=status, location=str(db.loc),
             clients=tuple(_client_row(b, c) for c in b.clients),
+            unknown=tuple(dict.fromkeys(v.reason or f"{what} unknown" for what, v in
+                                        (("max_connections", mc), ("reserved", db.reserved)) if not v.known)),
         ))
     out.databases.sort(key=lambda d: (d.name, d.location))
     return out

@@ -59,10 +59,7 @@ def image_engine(image: str | None) -> str | None:
     if ":" in last:
         name = name[: len(name) - len(last) + last.index(":")]
     name = name.lower()
-    if name.startswith("docker.io/"):
-        name = name[len("docker.io/"):]
-    if name.startswith("library/"):
-        name = name[len("library/"):]
+    name = name.removeprefix("docker.io/").removeprefix("library/")
     if any(fnmatch.fnmatchcase(name, p) for p in _POSTGRES_IMAGES):
         return "postgresql"
     if any(fnmatch.fnmatchcase(name, p) for p in _MYSQL_IMAGES):
@@ -120,8 +117,9 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
             max_conn = _count(hit.value, loc, env, kube, hit.flag)
         reserved = default(0, c.loc, "MySQL's admin connection is outside max_connections")
     name = wl.name
+    # where max_connections is set, else the container's name (compose: the service key)
     db = Database(name=name, engine=engine, loc=max_conn.loc if max_conn.state.value == "known" and max_conn.loc
-                  else wl.loc, obj=wl.ref, max_connections=max_conn, reserved=reserved, workload=wl)
+                  else c.loc, obj=wl.ref, max_connections=max_conn, reserved=reserved, workload=wl)
     return db
 
 
@@ -140,6 +138,7 @@ def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, 
     """postgresql.conf files from ConfigMaps the container mounts."""
     out: list[tuple[str, str, Loc]] = []
     ns = wl.namespace or "default"
+    raw_configmaps = {(o.namespace, o.name): o.raw for o in group.objects if o.kind == "ConfigMap"}
     for volume, mount in c.mounts.items():
         cm_name = wl.configmap_volumes.get(volume)
         cm = group.configmaps.get((ns, cm_name)) if cm_name else None
@@ -151,11 +150,28 @@ def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, 
             if "max_connections" not in text and "reserved_connections" not in text:
                 continue
             base = cm.data_locs.get(key, cm.loc)
+            data = get_map(raw_configmaps.get((ns, cm.name)), "data")
+            key_col = data.key_pos(key)[1] if data is not None and key in data else None
+            lines = text.split("\n")
             for setting, (value, line) in parse_postgresql_conf(text).items():
                 if setting in ("max_connections", "superuser_reserved_connections", "reserved_connections"):
-                    # a block scalar's first content line is one below the key
-                    out.append((setting, value, Loc(base.path, base.line + line, base.column)))
+                    out.append((setting, value, _conf_loc(base, lines, line, key_col)))
     return out
+
+
+def _conf_loc(base: Loc, lines: list[str], line: int, key_col: int | None) -> Loc:
+    """Where line ``line`` of a ConfigMap value is in the manifest.
+
+    A multi-line value is a block scalar (``|``): its content starts on the line below the
+    key, so content line n is ``n`` lines below it. The parser does not keep the block's
+    indentation; it is taken as the usual two columns past the key. A one-line value sits
+    on the key's own line.
+    """
+    if len(lines) == 1:
+        return base
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    column = key_col + 2 + len(text) - len(text.lstrip(" \t")) if key_col else base.column
+    return Loc(base.path, base.line + line, column)
 
 
 def operator_database(obj_kind: str, api_version: str, raw: object, name: str, namespace: str,
@@ -169,17 +185,21 @@ def operator_database(obj_kind: str, api_version: str, raw: object, name: str, n
         return None
     params = get_map(get_map(get_map(raw, "spec"), "postgresql"), "parameters")
     max_conn: Val[int] = default(100, loc, "postgresql default max_connections 100")
-    reserved: Val[int] = default(3, loc, "superuser_reserved_connections default 3")
+    superuser: Val[int] = default(3, loc, "superuser_reserved_connections default 3")
+    reserved_extra: Val[int] = default(0, loc, "reserved_connections default 0")
     if params is not None:
-        for key in ("max_connections", "superuser_reserved_connections"):
+        for key in ("max_connections", "superuser_reserved_connections", "reserved_connections"):
             if key in params:
                 text = str(params.get(key)).strip()
                 where = loc_value(params, key)
                 val = known(int(text), where) if text.isdigit() else unknown(where, f"{key} {text!r}")
                 if key == "max_connections":
                     max_conn = val
+                elif key == "superuser_reserved_connections":
+                    superuser = val
                 else:
-                    reserved = val
+                    reserved_extra = val
+    reserved = _sum(superuser, reserved_extra)
     db = Database(name=name, engine="postgresql", loc=max_conn.loc or loc,
                   obj=ObjectRef(obj_kind, name, namespace), max_connections=max_conn, reserved=reserved)
     db.kube_names = {(namespace, s) for s in services}
@@ -188,11 +208,24 @@ def operator_database(obj_kind: str, api_version: str, raw: object, name: str, n
 
 def external_databases(config: Config) -> list[Database]:
     out = []
-    for ext in config.databases:
-        loc = Loc(config.source or ".scalelint.yaml", 0, 0)
+    for i, ext in enumerate(config.databases):
+        loc = _origin(config, f"databases[{i}].max-connections") or _origin(config, f"databases[{i}]") or Loc(
+            config.source or ".scalelint.yaml", 0, 0)
         db = Database(name=ext.name, engine=ext.engine, loc=loc, obj=None,
                       max_connections=known(ext.max_connections, loc), reserved=known(ext.reserved, loc),
                       external=True)
         db.names = {h.lower() for h in ext.hosts} | {ext.name.lower()}
         out.append(db)
     return out
+
+
+def _origin(config: Config, key: str) -> Loc | None:
+    """Where a setting was written in the config file (``file:line:col`` in ``config.origins``)."""
+    text = config.origins.get(key)
+    if not text:
+        return None
+    path, _, rest = text.rpartition(":")
+    path, _, line = path.rpartition(":")
+    if not (line.isdigit() and rest.isdigit() and path):
+        return Loc(text, 0, 0) if text == config.source else None
+    return Loc(path, int(line), int(rest))

@@ -84,7 +84,9 @@ def _from_ref(ref: EnvRef, group: Group, ns: str, where: Loc) -> Val[str]:
     return unknown(where, "from an unreadable valueFrom")
 
 
-_SHELL_SUBST = re.compile(r"\$\(\s*[^)]*[^A-Za-z0-9_.\-)][^)]*\)|`")
+#: what is left of ``$(`` after Kubernetes expansion (or any ``$(`` in compose, where
+#: ``$$(`` is the only way to write one) is the shell's: a command substitution or arithmetic
+_SHELL_SUBST = re.compile(r"\$\(|`")
 
 
 def expand_value(text: str, env: Env, kube: bool) -> tuple[Val[str] | None, str, list[str]]:
@@ -95,14 +97,20 @@ def expand_value(text: str, env: Env, kube: bool) -> tuple[Val[str] | None, str,
     """
     reasons: list[str] = []
     source: Val[str] | None = None
+    undefined: list[str] = []
     if kube:
         names = [m.group(1) for m in _KUBE_REF.finditer(text) if m.group(1)]
         if len(names) == 1 and names[0] in env:
             source = env[names[0]]
+        undefined = [n for n in names if n not in env]
         text, missing = kube_expand(text, env)
         reasons += [f"{n} is unknown ({env[n].reason})" for n in missing]
     if _SHELL_SUBST.search(text):
-        reasons.append(f"{text!r} is a shell command substitution")
+        if undefined:
+            reasons.append(f"$({undefined[0]}) is no env var of the container: a shell command substitution, "
+                           "or a literal")
+        else:
+            reasons.append(f"{text!r} is a shell command substitution")
         return source, text, reasons
     if "$" in text:
         plain = {k: str(v.value) for k, v in env.items() if v.known}

@@ -62,7 +62,13 @@ class Facts:
     def workers(self, wl: Workload, c: Container) -> Workers:
         key = id(c)
         if key not in self._workers:
-            self._workers[key] = workers(c, self.env(wl, c), self.config, self.group.kind == "kubernetes")
+            w = workers(c, self.env(wl, c), self.config, self.group.kind == "kubernetes")
+            self._workers[key] = w
+            if not w.count.known:
+                where = w.count.loc or c.loc
+                self.notices.append(Notice(
+                    f"worker count of {c.name} in {wl.ref} is unknown ({w.count.reason}): not checked",
+                    where.path, where.line, where.column))
         return self._workers[key]
 
     def pod_workers(self, wl: Workload) -> list[tuple[Container, Workers]]:
@@ -124,15 +130,15 @@ class Facts:
             for c in wl.app_containers:
                 seen: set[int] = set()
                 for ep in endpoints(self.env(wl, c)):
-                    db = self._match(ep, wl, by_name, by_kube, external)
-                    if db is None:
+                    target = self._match(ep, wl, by_name, by_kube, external)
+                    if target is None:
                         if ep.host not in ("localhost", "127.0.0.1", "::1") and not ep.host.startswith("/"):
                             unmatched.setdefault(ep.host, ep)
                         continue
-                    if db.workload is wl or id(db) in seen:
+                    if target.workload is wl or id(target) in seen:
                         continue
-                    seen.add(id(db))
-                    links.setdefault(id(db), []).append((c, ep))
+                    seen.add(id(target))
+                    links.setdefault(id(target), []).append((c, ep))
             for db_id, pairs in links.items():
                 budgets[db_id].clients.append(self._client(wl, pairs))
         for host, ep in sorted(unmatched.items()):
@@ -143,11 +149,12 @@ class Facts:
                 where.path if where else "", where.line if where else 0, where.column if where else 0))
         out = [b for b in budgets.values() if b.clients]
         for b in out:
-            for c in b.clients:
-                for reason in c.unknown_reasons():
+            for client in b.clients:
+                at = client.workload.loc
+                for reason in client.unknown_reasons():
                     self.notices.append(Notice(
-                        f"connection budget of {b.database.name}: {c.workload.name} counted as unknown ({reason})",
-                        c.workload.loc.path, c.workload.loc.line, c.workload.loc.column))
+                        f"connection budget of {b.database.name}: {client.workload.name} counted as unknown "
+                        f"({reason})", at.path, at.line, at.column))
         return out
 
     def _match(self, ep: Endpoint, wl: Workload, by_name: dict, by_kube: dict, external: dict) -> dbmod.Database | None:

@@ -59,6 +59,11 @@ def workers(c: Container, env: Env, config: Config, kube: bool) -> Workers:
         label = f"{hit.server} {hit.flag} {hit.value}"
         count, via = _from_text(hit.value, loc, env, kube, label)
         return Workers(count, label, hit.server, True, via)
+    empty = argvmod.empty_worker_flag(c.argv) if c.argv else None
+    if empty is not None:
+        loc = c.argv_locs[empty.index] if empty.index < len(c.argv_locs) else c.loc
+        why = f"{empty.server} {empty.flag} has no value (an unset variable?): the server would not start"
+        return Workers(unknown(loc, why), f"{empty.server} {empty.flag}", empty.server, True)
     unreadable = c.default_command or server is None
     gca = env.get("GUNICORN_CMD_ARGS")
     if gca is not None and (server == "gunicorn" or unreadable):

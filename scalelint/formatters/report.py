@@ -28,13 +28,24 @@ def _pool(c: ClientRow) -> str:
     return text + (" (assumed)" if c.pool_assumed else "")
 
 
+def _fit(c: ClientRow) -> str:
+    """A workload that opens no connections fits at any replica count."""
+    return "any" if c.per_replica == 0 else _n(c.largest_replicas)
+
+
 def _name(c: ClientRow) -> str:
     return f"{c.namespace}/{c.workload}" if c.namespace and c.namespace != "default" else c.workload
 
 
+def _max_connections(d: DatabaseRow) -> str:
+    """The limit, marked when nobody wrote it down (the engine's default applies)."""
+    dflt = d.max_connections is not None and d.max_connections_source != "set"
+    return _n(d.max_connections) + (" (default)" if dflt else "")
+
+
 def _db_line(d: DatabaseRow) -> str:
     demand = f"{d.demand}" + ("" if d.complete else "+")
-    return (f"{d.name} ({d.engine}): max_connections {_n(d.max_connections)}, reserved {_n(d.reserved)}, "
+    return (f"{d.name} ({d.engine}): max_connections {_max_connections(d)}, reserved {_n(d.reserved)}, "
             f"available {_n(d.available)}, demand {demand}, headroom {_n(d.headroom)} [{_STATUS[d.status]}]")
 
 
@@ -49,10 +60,12 @@ def render_text(groups: list[GroupReport]) -> str:
             header = ("workload", "replicas", "workers", "pool+overflow", "conns/replica", "connections",
                       "max replicas that fit")
             rows = [header] + [(_name(c), _replicas(c), _n(c.workers), _pool(c), _n(c.per_replica),
-                                _n(c.connections), _n(c.largest_replicas)) for c in d.clients]
+                                _n(c.connections), _fit(c)) for c in d.clients]
             widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
             for r in rows:
                 out.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+            for reason in d.unknown:
+                out.append(f"  ? {d.name}: {reason}")
             for c in d.clients:
                 for reason in c.unknown:
                     out.append(f"  ? {_name(c)}: {reason}")
@@ -73,20 +86,20 @@ def render_markdown(groups: list[GroupReport]) -> str:
             demand = f"{d.demand}" + ("" if d.complete else "+")
             out.append(f"### {_ICON[d.status]} `{d.name}` — demand {demand} of {_n(d.available)} available")
             out.append("")
-            out.append(f"{d.engine}, max_connections {_n(d.max_connections)} − {_n(d.reserved)} reserved; "
+            out.append(f"{d.engine}, max_connections {_max_connections(d)} − {_n(d.reserved)} reserved; "
                        f"headroom **{_n(d.headroom)}** · `{g.id}`")
             out.append("")
             out.append("| workload | replicas | workers | pool + overflow | connections | max replicas that fit |")
             out.append("|---|---:|---:|---:|---:|---:|")
             for c in d.clients:
                 out.append(f"| `{_name(c)}` | {_replicas(c)} | {_n(c.workers)} | {_pool(c)} | {_n(c.connections)} "
-                           f"| {_n(c.largest_replicas)} |")
-            unknown = [(c, r) for c in d.clients for r in c.unknown]
+                           f"| {_fit(c)} |")
+            unknown = [(d.name, r) for r in d.unknown] + [(_name(c), r) for c in d.clients for r in c.unknown]
             if unknown:
                 out.append("")
                 out.append("Unknown values (not counted):")
-                for c, reason in unknown:
-                    out.append(f"- `{_name(c)}`: {reason}")
+                for name, reason in unknown:
+                    out.append(f"- `{name}`: {reason}")
             out.append("")
     if not any_db:
         out.append("No database clients found: nothing to budget.")

@@ -62,7 +62,8 @@ class ConnectionBudget(Template):
                 headline = f"{b.database.name}: demand {demand} > {avail} available"
             partial = "" if b.complete else " (at least: some clients are unknown)"
             assumed = any(c.pool.assumed for c in b.clients)
-            note = " — pool size assumed from SQLAlchemy's defaults" if assumed else ""
+            note = (" — unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)"
+                    if assumed else "")
             rel = [Related(loc.path, loc.line, loc.column, msg) for loc, msg in b.related()
                    if loc.line and (loc.path, loc.line, loc.column) != (b.database.loc.path, b.database.loc.line,
                                                                            b.database.loc.column)]

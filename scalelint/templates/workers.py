@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Finding
 from ..analyze.workers import Workers
+from ..findings import Finding
 from ..model import State, Workload
 from ..quantity import format_bytes, format_cpu, k8s_memory
 from .base import BoundRule, Context, Template, related
@@ -117,7 +117,8 @@ class WorkersMemory(Template):
                     f"more than its memory limit of {_mem(int(mem.value))}",
                     w.count.loc or c.loc, wl.ref,
                     related=related(mem.loc, f"memory limit {_mem(int(mem.value))}"),
-                    fix=f"use at most {max(fits, 1)} workers, or raise the memory limit to {_mem(need)}",
+                    fix=(f"use at most {fits} {'worker' if fits == 1 else 'workers'}, or raise the memory limit "
+                         f"to {_mem(need)}" if fits >= 1 else f"raise the memory limit to {_mem(need)}"),
                 )
 
 
