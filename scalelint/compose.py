@@ -7,6 +7,7 @@ set it (the override file, when it did).
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -346,14 +347,30 @@ def _env_files(svc: YMap, directory: str, interp: _Interpolator, notices: list[N
         path = os.path.normpath(os.path.join(os.path.dirname(where.path) or directory, rel))
         try:
             with open(path, encoding="utf-8", errors="replace") as fh:
-                values, _ = parse_env_file(fh.read(4 * 1024 * 1024))
+                text = fh.read(4 * 1024 * 1024)
         except OSError:
             if required:
                 notices.append(Notice(f"env_file {rel} not found: its variables are unknown", where.path,
                                       where.line, where.column))
             continue
+        values, _ = parse_env_file(text)
+        positions = env_file_positions(text)
         for k, v in values.items():
-            out.append(EnvVar(k, v, Loc(path, 1, 1), "env_file"))
+            line, col = positions.get(k, (1, 1))
+            out.append(EnvVar(k, v, Loc(path, line, col), "env_file"))
+    return out
+
+
+_ENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][\w.\-\[\]]*)[ \t]*[=:][ \t]*")
+
+
+def env_file_positions(text: str) -> dict[str, tuple[int, int]]:
+    """Where each variable's value starts in an env file (the last assignment wins, as when parsing)."""
+    out: dict[str, tuple[int, int]] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _ENV_LINE.match(line)
+        if m and not line.lstrip().startswith("#"):
+            out[m.group(1)] = (lineno, m.end() + 1)
     return out
 
 

@@ -330,8 +330,8 @@ def _hpa(obj: YMap, namespace: str, name: str, loc: Loc) -> Autoscaler:
     spec = get_map(obj, "spec") or YMap(obj.pos, obj.path)
     target = get_map(spec, "scaleTargetRef")
     if spec.get("minReplicas") is None:
-        min_r: Val[int] = default(1, loc_key(spec, "maxReplicas") if "maxReplicas" in spec else loc,
-                                  "minReplicas not set: the HPA keeps at least 1")
+        # nothing written: rules fall back to the workload's own name (SPEC §3 SL004 location chain)
+        min_r: Val[int] = default(1, None, "minReplicas not set: the HPA keeps at least 1")
     else:
         min_r = _int_val(spec, "minReplicas", "minReplicas")
     max_r = _int_val(spec, "maxReplicas", "maxReplicas") if "maxReplicas" in spec else unknown(

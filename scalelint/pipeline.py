@@ -124,8 +124,10 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
                 for obj in kube.flatten(doc.root):
                     kube_objects.append((obj, lf.path))
                     found = True
-        if not found and lf.path in loaded.explicit and lf.documents:
-            notices.append(Notice("not a compose file or Kubernetes manifest: nothing to check", lf.path))
+        if not found and lf.path in loaded.explicit:
+            what = ("not a compose file or Kubernetes manifest" if lf.documents
+                    else "empty file (no YAML document)")
+            notices.append(Notice(f"{what}: nothing to check", lf.path))
 
     groups = _compose_groups(compose_files, opts, config, notices)
     kube_groups, duplicates = _kube_groups(kube_objects)

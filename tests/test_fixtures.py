@@ -72,8 +72,6 @@ KNOWN_BUGS: dict[str, str] = {
                                         "character, not at `--workers=16` (SPEC §3 SL002)",
     "SL002/bad/compose-list-environment": "a compose `environment` list item `WEB_CONCURRENCY=24` is reported at "
                                           "the item start, not at the value (SPEC §3 SL002: the env var's value)",
-    "SL002/bad/compose-env-file-workers": "a value read from a compose env_file is located at line 1, column 1 "
-                                          "of that file, not where the variable is set (SPEC §3 SL002)",
     "SL003/bad/compose-postgres-command-string": _IN_STRING + ": `postgres -c max_connections=50` in a compose "
                                                  "`command:` string is reported at `postgres`, not at "
                                                  "`max_connections=50` (SPEC §3 SL003: where max_connections "
@@ -82,14 +80,6 @@ KNOWN_BUGS: dict[str, str] = {
                                                   "lines are indented 6 past the key is reported at column 5 "
                                                   "(key column + 2, a guess), not at column 9 where it is written "
                                                   "(SPEC §3 SL003: where max_connections is set)",
-    "SL003/good/k8s-zalando-connection-pooler.yaml": "clients of a Zalando cluster's `<name>-pooler` Service "
-                                                     "(PgBouncer) are counted as direct connections to the "
-                                                     "database; that Service selects the pooler pods, not D's pods "
-                                                     "(SPEC §3 SL003: D's names are Services whose selector matches "
-                                                     "D's pods)",
-    "SL004/bad/hpa-min-replicas-missing.yaml": "with no `replicas:` and an HPA without `minReplicas`, SL004 points at "
-                                               "the HPA's `maxReplicas:` key; SPEC §3 SL004's chain ends at the "
-                                               "workload's metadata.name",
 }
 
 

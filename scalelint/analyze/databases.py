@@ -180,7 +180,8 @@ def operator_database(obj_kind: str, api_version: str, raw: object, name: str, n
     if obj_kind == "Cluster" and api_version.startswith("postgresql.cnpg.io/"):
         services = [f"{name}-rw", f"{name}-ro", f"{name}-r"]
     elif obj_kind == "postgresql" and api_version.startswith("acid.zalan.do/"):
-        services = [name, f"{name}-repl", f"{name}-pooler"]
+        # not "<name>-pooler": that Service selects PgBouncer pods, whose clients do not count directly
+        services = [name, f"{name}-repl"]
     else:
         return None
     params = get_map(get_map(get_map(raw, "spec"), "postgresql"), "parameters")
