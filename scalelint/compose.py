@@ -21,15 +21,18 @@ from .model import (
     EnvVar,
     Group,
     Resources,
+    Spot,
     Val,
     Workload,
     default,
     known,
     loc_key,
     loc_value,
+    spot_value,
     unknown,
 )
-from .yamltree import YMap, YSeq, get_map, get_seq, get_str
+from .spans import Written, position
+from .yamltree import YMap, YSeq, anchors_of, get_map, get_seq, get_str
 
 #: keys whose value replaces the base instead of merging (compose-go override rules)
 _REPLACE = {"command", "entrypoint"}
@@ -87,13 +90,16 @@ class _Interpolator:
         if isinstance(node, dict):
             out = YMap(node.pos, node.path)
             for k, v in node.items():
-                out.put(k, self.tree(v, path, node.value_pos(k)), node.key_pos(k), node.value_pos(k), node.tag(k),
-                        node.key_path(k))
+                new = self.tree(v, path, node.value_pos(k))
+                out.put(k, new, node.key_pos(k), node.value_pos(k), node.tag(k), node.key_path(k))
+                _keep_written(node, k, v, new, out)
             return out
         if isinstance(node, list):
             seq = YSeq(node.pos, node.path)
             for i, v in enumerate(node):
-                seq.push(self.tree(v, path, node.item_pos(i)), node.item_pos(i), node.key_path(i))
+                new = self.tree(v, path, node.item_pos(i))
+                seq.push(new, node.item_pos(i), node.key_path(i))
+                _keep_written(node, i, v, new, seq)
             return seq
         return node
 
@@ -111,6 +117,27 @@ class _Interpolator:
         return result.value
 
 
+def _keep_written(node: YMap | YSeq, key: Any, old: Any, new: Any, out: YMap | YSeq) -> None:
+    """Carry a string's anchors over, and its text as written when interpolation changed it."""
+    written = anchors_of(node, key)
+    if isinstance(old, str) and old != new:
+        written = Written(written.anchors if written else None, old)
+    if written is not None:
+        if out.anchors is None:
+            out.anchors = {}
+        out.anchors[key] = written
+
+
+def _copy_written(src: YMap, key: Any, out: YMap) -> None:
+    written = anchors_of(src, key)
+    if written is not None:
+        if out.anchors is None:
+            out.anchors = {}
+        out.anchors[key] = written
+    elif out.anchors and key in out.anchors:
+        del out.anchors[key]
+
+
 def merge(base: Any, over: Any, keypath: str = "") -> Any:
     """Compose's override rules: mappings merge, ``command``/``entrypoint`` replace,
     list-or-map keys (``environment``, ``labels``) merge by key, other sequences append;
@@ -126,12 +153,14 @@ def merge(base: Any, over: Any, keypath: str = "") -> Any:
                 continue
             if tag == "!override" or k not in out or k in _REPLACE or sub.endswith("healthcheck.test"):
                 out.put(k, v, over.key_pos(k), over.value_pos(k), path=over.key_path(k))
+                _copy_written(over, k, out)
             elif k in _KEYED:
                 out.put(k, _merge_keyed(out[k], v), over.key_pos(k), over.value_pos(k), path=over.key_path(k))
             elif isinstance(v, (dict, list)) and type(v) is type(out[k]):
                 out.put(k, merge(out[k], v, sub), out.key_pos(k), out.value_pos(k), path=out.key_path(k))
             else:  # a scalar (or a change of shape) replaces, and is located where the override wrote it
                 out.put(k, v, over.key_pos(k), over.value_pos(k), path=over.key_path(k))
+                _copy_written(over, k, out)
         return out
     if isinstance(base, list) and isinstance(over, list):
         seq = YSeq(base.pos, base.path)
@@ -153,7 +182,11 @@ def _keyed(node: Any) -> YMap:
         for i, item in enumerate(node):
             if isinstance(item, str):
                 key, sep, value = item.partition("=")
-                out.put(key.strip(), value if sep else None, node.item_pos(i), node.item_pos(i),
+                # the value starts after `KEY=` as written (interpolation does not touch the key)
+                written = anchors_of(node, i)
+                text = written.text if written is not None and written.text is not None else item
+                vpos = position(written.anchors if written else None, node.item_pos(i), text.find("=") + 1)
+                out.put(key.strip(), value if sep else None, node.item_pos(i), vpos if sep else node.item_pos(i),
                         path=node.key_path(i))
     return out
 
@@ -163,6 +196,7 @@ def _merge_keyed(base: Any, over: Any) -> YMap:
     o = _keyed(over)
     for k, v in o.items():
         out.put(k, v, o.key_pos(k), o.value_pos(k), path=o.key_path(k))
+        _copy_written(o, k, out)
     return out
 
 
@@ -262,31 +296,37 @@ def _limits(svc: YMap) -> Resources:
     return out
 
 
-def _split(node: YMap, key: str) -> tuple[list[str], list[Loc]]:
+def _split(node: YMap, key: str) -> tuple[list[str], list[Spot]]:
+    """A command (string split with shell rules, or list) as tokens with where they were written.
+
+    Tokens of a split string share the whole string's spot, so a flag is found in the string
+    as written (before interpolation) rather than by guessing the token's offset."""
     value = node.get(key)
     if isinstance(value, str):
-        where = loc_value(node, key)
+        written = spot_value(node, key)
+        spot = Spot(written.loc, written.anchors, written.source if written.source is not None else value, part=True)
         try:
             tokens = shlex.split(value)
         except ValueError:
             tokens = value.split()
-        return tokens, [where] * len(tokens)
+        return tokens, [spot] * len(tokens)
     if isinstance(value, list):
-        tokens, locs = [], []
+        tokens, spots = [], []
         for i, item in enumerate(value):
             if isinstance(item, (str, int, float)) and not isinstance(item, bool):
                 tokens.append(str(item))
-                locs.append(loc_value(value, i))
-        return tokens, locs
+                spots.append(spot_value(value, i))
+        return tokens, spots
     return [], []
 
 
 def _container(name: str, svc: YMap, loc: Loc, directory: str, env: EnvSource, interp: _Interpolator,
                notices: list[Notice]) -> Container:
-    entry, entry_locs = _split(svc, "entrypoint")
-    cmd, cmd_locs = _split(svc, "command")
+    entry, entry_spots = _split(svc, "entrypoint")
+    cmd, cmd_spots = _split(svc, "command")
+    spots = entry_spots + cmd_spots
     c = Container(name=name, loc=loc, image=get_str(svc, "image"), argv=entry + cmd,
-                  argv_locs=entry_locs + cmd_locs,
+                  argv_locs=[sp.loc for sp in spots], argv_spots=spots,
                   default_command=svc.get("command") is None and svc.get("entrypoint") is None,
                   limits=_limits(svc), hostnames=_hostnames(name, svc))
     reservations = get_map(get_map(get_map(svc, "deploy"), "resources"), "reservations")
@@ -319,7 +359,8 @@ def _environment(svc: YMap, env: EnvSource) -> list[EnvVar]:
     node = _keyed(svc.get("environment"))
     out = []
     for k, v in node.items():
-        where = loc_value(node, k)
+        spot = spot_value(node, k)
+        where = spot.loc
         if v is None:  # bare KEY: Compose takes it from the environment
             if k in env.values:
                 out.append(EnvVar(str(k), env.values[k], where, "shell"))
@@ -327,7 +368,7 @@ def _environment(svc: YMap, env: EnvSource) -> list[EnvVar]:
                 out.append(EnvVar(str(k), None, where, "shell", unset=True))
         else:
             text = ("true" if v else "false") if isinstance(v, bool) else str(v)
-            out.append(EnvVar(str(k), text, where))
+            out.append(EnvVar(str(k), text, where, spot=spot))
     return out
 
 

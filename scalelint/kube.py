@@ -21,6 +21,7 @@ from .model import (
     LimitRange,
     Resources,
     Service,
+    Spot,
     State,
     Val,
     Workload,
@@ -29,6 +30,7 @@ from .model import (
     loc_key,
     loc_node,
     loc_value,
+    spot_value,
     unknown,
 )
 from .yamltree import YMap, YSeq, get_map, get_seq, get_str
@@ -142,9 +144,9 @@ def _resources(container: YMap, which: str) -> Resources:
     return out
 
 
-def _argv(container: YMap) -> tuple[list[str], list[Loc], bool]:
+def _argv(container: YMap) -> tuple[list[str], list[Spot], bool]:
     argv: list[str] = []
-    locs: list[Loc] = []
+    spots: list[Spot] = []
     written = False
     for key in ("command", "args"):
         seq = container.get(key)
@@ -154,11 +156,11 @@ def _argv(container: YMap) -> tuple[list[str], list[Loc], bool]:
             for i, item in enumerate(seq):
                 if isinstance(item, (str, int, float)) and not isinstance(item, bool):
                     argv.append(str(item))
-                    locs.append(loc_value(seq, i))
+                    spots.append(spot_value(seq, i))
         elif isinstance(seq, str):  # invalid in Kubernetes, but say what it holds
             argv.append(seq)
-            locs.append(loc_value(container, key))
-    return argv, locs, not written
+            spots.append(spot_value(container, key))
+    return argv, spots, not written
 
 
 def _env(container: YMap) -> tuple[list[EnvVar], list[tuple[EnvRef, Loc]]]:
@@ -173,8 +175,8 @@ def _env(container: YMap) -> tuple[list[EnvVar], list[tuple[EnvRef, Loc]]]:
         else:
             value = item.get("value")
             text = "" if value is None else (get_str(item, "value") or "")
-            loc = loc_value(item, "value") if "value" in item else loc_value(item, "name")
-            env.append(EnvVar(name, text, loc))
+            spot = spot_value(item, "value") if "value" in item else spot_value(item, "name")
+            env.append(EnvVar(name, text, spot.loc, spot=spot))
     env_from: list[tuple[EnvRef, Loc]] = []
     for i, item in enumerate(get_seq(container, "envFrom") or ()):
         if not isinstance(item, dict):
@@ -211,7 +213,7 @@ def _containers(spec: YMap) -> list[Container]:
             seq = spec[key]
             name = get_str(item, "name") or f"{key}[{i}]"
             loc = loc_value(item, "name") if "name" in item else loc_value(seq, i)
-            argv, argv_locs, default_cmd = _argv(item)
+            argv, argv_spots, default_cmd = _argv(item)
             env, env_from = _env(item)
             mounts = {}
             for m in get_seq(item, "volumeMounts") or ():
@@ -219,7 +221,8 @@ def _containers(spec: YMap) -> list[Container]:
                 if vname and path:
                     mounts[vname] = path
             out.append(Container(
-                name=name, loc=loc, image=get_str(item, "image"), argv=argv, argv_locs=argv_locs,
+                name=name, loc=loc, image=get_str(item, "image"), argv=argv,
+                argv_locs=[sp.loc for sp in argv_spots], argv_spots=argv_spots,
                 default_command=default_cmd, env=env, env_from=env_from,
                 limits=_resources(item, "limits"), requests=_resources(item, "requests"), init=init,
                 mounts=mounts,
@@ -317,8 +320,9 @@ def build_graph(group_id: str, objects: Iterable[tuple[YMap, str]]) -> Group:
         elif kind == "ConfigMap":
             data_node = get_map(obj, "data")
             data = _str_map(data_node)
-            locs = {k: loc_value(data_node, k) for k in data} if data_node is not None else {}
-            group.configmaps[(namespace, name)] = ConfigMap(name, namespace, loc, data, locs)
+            spots = {k: spot_value(data_node, k) for k in data} if data_node is not None else {}
+            group.configmaps[(namespace, name)] = ConfigMap(name, namespace, loc, data,
+                                                            {k: sp.loc for k, sp in spots.items()}, spots)
         elif kind == "LimitRange":
             group.limit_ranges.append(_limit_range(obj, namespace, name, loc))
     group.paths = list(paths)

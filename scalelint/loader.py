@@ -17,6 +17,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from .spans import Written, compute, wants_anchors
 from .yamltree import Pos, YMap, YSeq
 
 #: Files larger than this are not read (reported as SL000). Real manifests are
@@ -239,7 +240,7 @@ def _compose(text: str, path: str, pure: bool) -> list[Document]:
         for index, node in enumerate(_parser(pure).compose_all(text)):
             if node is None:
                 continue
-            conv = _Converter(path)
+            conv = _Converter(path, text)
             root = conv.convert(node, 0)
             if root is None:
                 continue  # an empty document between two `---`
@@ -281,10 +282,12 @@ class _Converter:
     is still counted so that such a document is refused rather than handed on.
     """
 
-    __slots__ = ("path", "memo", "sizes", "total", "real")
+    __slots__ = ("path", "memo", "sizes", "total", "real", "text", "_lines")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str = "") -> None:
         self.path = path
+        self.text = text
+        self._lines: list[str] | None = None
         self.memo: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.total = 0  # nodes as if every alias were expanded
@@ -314,7 +317,12 @@ class _Converter:
         else:
             value = YSeq(_pos(node), self.path)
             for item in node.value:
-                value.push(self.convert(item, depth + 1), _pos(item))
+                converted = self.convert(item, depth + 1)
+                if isinstance(converted, str) and wants_anchors(converted):
+                    if value.anchors is None:
+                        value.anchors = {}
+                    value.anchors[len(value)] = self._anchors(item, converted)
+                value.push(converted, _pos(item))
         self.memo[key] = value
         self.sizes[key] = self.total - before
         return value
@@ -335,13 +343,30 @@ class _Converter:
                 raise LoadError(f"invalid YAML: duplicate key {key!r} (first defined at line {first[0]})", kpos)
             tag = vnode.tag
             custom = None if tag is None or tag.startswith(_TAG) else str(tag)
-            out.put(key, self.convert(vnode, depth + 1), kpos, _pos(vnode), custom)
+            converted = self.convert(vnode, depth + 1)
+            out.put(key, converted, kpos, _pos(vnode), custom)
+            if isinstance(converted, str) and wants_anchors(converted):
+                if out.anchors is None:
+                    out.anchors = {}
+                out.anchors[key] = self._anchors(vnode, converted)
         # explicit keys win over merged ones; among merged maps, the earlier wins
         for source, _ in merged:
             for k, v in source.items():
                 if k not in out:
                     out.put(k, v, source.key_pos(k), source.value_pos(k), source.tag(k))
+                    anchors = source.anchors.get(k) if source.anchors else None
+                    if anchors is not None:
+                        if out.anchors is None:
+                            out.anchors = {}
+                        out.anchors[k] = anchors
         return out
+
+    def _anchors(self, node: Any, value: str) -> Any:
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        start, end = node.start_mark, node.end_mark
+        return Written(compute(self._lines, (start.line, start.column), (end.line, end.column), value,
+                               getattr(node, "style", None)))
 
     def _merge_sources(self, vnode: Any, depth: int) -> list[tuple[YMap, Pos]]:
         value = self.convert(vnode, depth + 1)

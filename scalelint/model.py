@@ -11,7 +11,8 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from .findings import Loc, ObjectRef
-from .yamltree import YMap, YSeq
+from .spans import Anchors, find_after, position
+from .yamltree import YMap, YSeq, anchors_of
 
 T = TypeVar("T")
 
@@ -23,12 +24,44 @@ class State(str, Enum):
 
 
 @dataclass(frozen=True)
+class Spot:
+    """Where a string was written, able to point at a character inside it (a flag in a script)."""
+
+    loc: Loc
+    anchors: Anchors | None = None
+    #: the text as written when it differs from the value the model uses (before compose
+    #: interpolation, or the whole command string a token was split from)
+    source: str | None = None
+    #: a token split out of a longer string (a compose command string), not a scalar of its own
+    part: bool = False
+
+    def at(self, k: int = 0) -> Loc:
+        line, col = position(self.anchors, (self.loc.line, self.loc.column), max(k, 0))
+        return Loc(self.loc.path, line, col)
+
+    def find(self, text: str, needles: list[str]) -> Loc:
+        """Where the last of ``needles`` (each searched after the previous) was written.
+
+        Searched in the written text: ``--workers ${W:-4}`` finds the default ``4``; when the
+        value came from elsewhere (``.env``), the position right after the flag is the answer.
+        """
+        written = self.source if self.source is not None else text
+        offset = find_after(written, needles)
+        if offset < 0 and len(needles) > 1:
+            flag = find_after(written, needles[:-1])
+            offset = flag + len(needles[-2]) + 1 if flag >= 0 else 0
+        return self.at(max(offset, 0))
+
+
+@dataclass(frozen=True)
 class Val(Generic[T]):
     value: T | None
     loc: Loc | None
     state: State = State.KNOWN
     #: for DEFAULT: which default; for UNKNOWN: why it cannot be known
     reason: str = ""
+    #: for text values: where each character was written (see :class:`Spot`)
+    spot: Spot | None = None
 
     @property
     def known(self) -> bool:
@@ -59,6 +92,13 @@ def loc_value(node: YMap | YSeq, key: Any, path: str = "") -> Loc:
     return Loc(node.key_path(key) or path, line, col)
 
 
+def spot_value(node: YMap | YSeq, key: Any) -> Spot:
+    written = anchors_of(node, key)
+    if written is None:
+        return Spot(loc_value(node, key))
+    return Spot(loc_value(node, key), written.anchors, written.text)
+
+
 def loc_node(node: YMap | YSeq, path: str = "") -> Loc:
     return Loc(node.path or path, node.pos[0], node.pos[1])
 
@@ -83,6 +123,7 @@ class EnvVar:
     origin: str = "literal"  # "literal" | "env_file" | "shell" (compose bare KEY)
     ref: EnvRef | None = None
     unset: bool = False  # compose bare KEY / null value with nothing to take it from
+    spot: Spot | None = None
 
 
 @dataclass
@@ -101,6 +142,8 @@ class Container:
     #: entrypoint/command + command/args as one token list, compose strings split with shell rules
     argv: list[str] = field(default_factory=list)
     argv_locs: list[Loc] = field(default_factory=list)
+    #: per token: where each of its characters was written (for a flag inside a script or string)
+    argv_spots: list[Spot] = field(default_factory=list)
     #: True when neither command nor args is written: the image's default runs
     default_command: bool = True
     env: list[EnvVar] = field(default_factory=list)
@@ -112,6 +155,14 @@ class Container:
     mounts: dict[str, str] = field(default_factory=dict)
     #: compose service names/aliases this container answers to (DB linking)
     hostnames: list[str] = field(default_factory=list)
+
+    def token_loc(self, index: int, needles: list[str] | None = None) -> Loc:
+        """Where token ``index`` of argv was written; with ``needles``, where the last of them is inside it."""
+        if index >= len(self.argv_locs):
+            return self.loc
+        if not needles or index >= len(self.argv_spots):
+            return self.argv_locs[index]
+        return self.argv_spots[index].find(self.argv[index], needles)
 
     def env_map(self) -> dict[str, EnvVar]:
         """Later entries win, as in Kubernetes and Compose."""
@@ -192,6 +243,7 @@ class ConfigMap:
     loc: Loc
     data: dict[str, str]
     data_locs: dict[str, Loc]
+    data_spots: dict[str, Spot] = field(default_factory=dict)
 
 
 @dataclass

@@ -16,7 +16,7 @@ Pos = tuple[int, int]
 class YMap(dict):  # type: ignore[type-arg]
     """A mapping that knows where it, each key and each value start."""
 
-    __slots__ = ("pos", "path", "kpos", "vpos", "tags", "origin")
+    __slots__ = ("pos", "path", "kpos", "vpos", "tags", "origin", "anchors")
 
     def __init__(self, pos: Pos = (0, 0), path: str = "") -> None:
         super().__init__()
@@ -28,6 +28,8 @@ class YMap(dict):  # type: ignore[type-arg]
         self.tags: dict[Any, str] | None = None
         #: keys merged in from another file (compose overrides) → that file
         self.origin: dict[Any, str] | None = None
+        #: string values that may hold commands or config text → their :mod:`scalelint.spans` anchors
+        self.anchors: dict[Any, Any] | None = None
 
     def key_path(self, key: Any) -> str:
         if self.origin and key in self.origin:
@@ -67,13 +69,14 @@ class YMap(dict):  # type: ignore[type-arg]
         new.vpos = dict(self.vpos)
         new.tags = dict(self.tags) if self.tags else None
         new.origin = dict(self.origin) if self.origin else None
+        new.anchors = dict(self.anchors) if self.anchors else None
         return new
 
 
 class YSeq(list):  # type: ignore[type-arg]
     """A sequence that knows where it and each item start."""
 
-    __slots__ = ("pos", "path", "ipos", "origin")
+    __slots__ = ("pos", "path", "ipos", "origin", "anchors")
 
     def __init__(self, pos: Pos = (0, 0), path: str = "") -> None:
         super().__init__()
@@ -82,6 +85,8 @@ class YSeq(list):  # type: ignore[type-arg]
         self.ipos: list[Pos] = []
         #: items appended from another file (compose overrides) → that file
         self.origin: dict[int, str] | None = None
+        #: string items that may hold commands → their :mod:`scalelint.spans` anchors
+        self.anchors: dict[int, Any] | None = None
 
     def key_path(self, index: int) -> str:
         if self.origin and index in self.origin:
@@ -100,6 +105,10 @@ class YSeq(list):  # type: ignore[type-arg]
             self.origin[len(self)] = path
         self.append(value)
         self.ipos.append(pos)
+
+
+def anchors_of(node: YMap | YSeq, key: Any) -> Any:
+    return node.anchors.get(key) if node.anchors else None
 
 
 def get_map(node: Any, key: str) -> YMap | None:

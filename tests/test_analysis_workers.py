@@ -126,9 +126,9 @@ FLAG_FORMS = [
     ("uwsgi -p", ["uwsgi", "--http", ":8000", "-p", "5"], 5, '"5"'),
     ("celery --concurrency", ["celery", "-A", "proj", "worker", "--concurrency", "8"], 8, '"8"'),
     ("celery -c", ["celery", "-A", "proj", "worker", "-c", "8"], 8, '"8"'),
-    ("sh -c exec gunicorn", ["sh", "-c", "exec gunicorn -w 4 app:app"], 4, '"exec gunicorn'),
+    ("sh -c exec gunicorn", ["sh", "-c", "exec gunicorn -w 4 app:app"], 4, '4 app:app'),
     ("bash -c alembic && uvicorn", ["bash", "-c", "alembic upgrade head && uvicorn app:app --workers 3"], 3,
-     '"alembic upgrade'),
+     '3"'),
     ("python -m gunicorn", ["python", "-m", "gunicorn", "-w", "7", "app:app"], 7, '"7"'),
 ]
 
@@ -138,8 +138,8 @@ for _id, _argv, _n, _needle in FLAG_FORMS:
         CASES.append(Case(f"{_kind}: {_id}", _kind, cli(_argv), _n, KNOWN, _needle))
 
 CASES += [
-    # --- compose: a command string is one token per word, all located at the string
-    Case("compose: command string", "compose", "command: gunicorn -w 4 app:app", 4, KNOWN, "gunicorn -w 4"),
+    # --- compose: a command string is split into words; the count is located inside the string
+    Case("compose: command string", "compose", "command: gunicorn -w 4 app:app", 4, KNOWN, "4 app:app"),
     Case("compose: entrypoint + command", "compose",
          'entrypoint: ["uvicorn"]\ncommand: ["app:app", "--workers", "3"]', 3, KNOWN, '"3"'),
     # --- GUNICORN_CMD_ARGS
@@ -148,17 +148,17 @@ CASES += [
         env:
           - name: GUNICORN_CMD_ARGS
             value: "--bind 0.0.0.0:8000 --workers 5"
-        """, 5, KNOWN, '"--bind 0.0.0.0:8000 --workers 5"'),
+        """, 5, KNOWN, '5"'),
     Case("k8s: GUNICORN_CMD_ARGS, image default command", "k8s", """\
         env:
           - name: GUNICORN_CMD_ARGS
             value: "-w 5"
-        """, 5, KNOWN, '"-w 5"'),
+        """, 5, KNOWN, '5"'),
     Case("compose: GUNICORN_CMD_ARGS", "compose", """\
         command: gunicorn app:app
         environment:
           GUNICORN_CMD_ARGS: --workers 5
-        """, 5, KNOWN, "--workers 5"),
+        """, 5, KNOWN, "5\n"),
     Case("k8s: GUNICORN_CMD_ARGS ignored by uvicorn", "k8s", """\
         command: ["uvicorn", "app:app"]
         env:
@@ -185,13 +185,13 @@ CASES += [
     Case("compose: WEB_CONCURRENCY, image default", "compose", """\
         environment:
           - WEB_CONCURRENCY=4
-        """, 4, KNOWN, "WEB_CONCURRENCY=4"),
+        """, 4, KNOWN, "4\n"),
     Case("k8s: GUNICORN_CMD_ARGS beats WEB_CONCURRENCY", "k8s", """\
         command: ["gunicorn", "app:app"]
         env:
           - {name: WEB_CONCURRENCY, value: "3"}
           - {name: GUNICORN_CMD_ARGS, value: "--workers=7"}
-        """, 7, KNOWN, '"--workers=7"'),
+        """, 7, KNOWN, '7"'),
     # --- a flag whose value comes from the env: located where the number is written
     Case("k8s: --workers $(UVICORN_WORKERS)", "k8s", """\
         command: ["uvicorn", "app:app", "--workers", "$(UVICORN_WORKERS)"]
@@ -217,15 +217,15 @@ CASES += [
         """, 1, DEFAULT, None),
     # --- compose interpolation of ${UVICORN_WORKERS:-4}
     Case("compose: ${UVICORN_WORKERS:-4} default", "compose",
-         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 4, KNOWN, "uvicorn app:app"),
+         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 4, KNOWN, "4}"),
     Case("compose: ${UVICORN_WORKERS:-4} from .env", "compose",
-         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 6, KNOWN, "uvicorn app:app",
+         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 6, KNOWN, "${UVICORN_WORKERS",
          extra={".env": "# project env\nUVICORN_WORKERS=6\n"}),
     Case("compose: ${UVICORN_WORKERS:-4} from --env-file", "compose",
-         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 2, KNOWN, "uvicorn app:app",
+         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 2, KNOWN, "${UVICORN_WORKERS",
          extra={".env": "UVICORN_WORKERS=6\n", "prod.env": "UVICORN_WORKERS=2\n"}, env_files=["prod.env"]),
     Case("compose: later --env-file wins", "compose",
-         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 3, KNOWN, "uvicorn app:app",
+         "command: uvicorn app:app --workers ${UVICORN_WORKERS:-4}", 3, KNOWN, "${UVICORN_WORKERS",
          extra={"a.env": "UVICORN_WORKERS=2\n", "b.env": "UVICORN_WORKERS=3\n"}, env_files=["a.env", "b.env"]),
     # --- ConfigMaps (Kubernetes)
     Case("k8s: envFrom configMapRef with prefix", "k8s", """\
@@ -304,12 +304,12 @@ data:
               secretKeyRef: {name: api-secrets, key: workers}
         """, None, UNKNOWN, "secretKeyRef", reason="Secret api-secrets"),
     Case("k8s: sh -c gunicorn -w $(nproc)", "k8s", 'command: ["sh", "-c", "exec gunicorn -w $(nproc) app:app"]',
-         None, UNKNOWN, '"exec gunicorn', reason="command substitution"),
+         None, UNKNOWN, '$(nproc) app', reason="command substitution"),
     Case("compose: sh -c gunicorn -w $$(nproc)", "compose",
-         'command: ["sh", "-c", "exec gunicorn -w $$(nproc) app:app"]', None, UNKNOWN, '"exec gunicorn',
+         'command: ["sh", "-c", "exec gunicorn -w $$(nproc) app:app"]', None, UNKNOWN, '$(nproc) app',
          reason="command substitution"),
     Case("k8s: sh -c with an unset ${WORKERS}", "k8s",
-         'command: ["sh", "-c", "exec gunicorn -w ${WORKERS} app:app"]', None, UNKNOWN, '"exec gunicorn',
+         'command: ["sh", "-c", "exec gunicorn -w ${WORKERS} app:app"]', None, UNKNOWN, '${WORKERS} app',
          reason="WORKERS is not set"),
     Case("k8s: $(WORKERS) never defined", "k8s", 'command: ["uvicorn", "app:app", "--workers", "$(WORKERS)"]',
          None, UNKNOWN, '"$(WORKERS)"', reason="WORKERS"),
@@ -319,7 +319,7 @@ data:
           - UVICORN_WORKERS
         """, None, UNKNOWN, "UVICORN_WORKERS\n", reason="UVICORN_WORKERS"),
     Case("compose: --workers ${UVICORN_WORKERS} unset, no default", "compose",
-         "command: uvicorn app:app --workers ${UVICORN_WORKERS}", None, UNKNOWN, "uvicorn app:app",
+         "command: uvicorn app:app --workers ${UVICORN_WORKERS}", None, UNKNOWN, "--workers ${",
          reason="has no value"),
     Case("compose: --workers=${W} unset, before another flag", "compose",
          'command: ["gunicorn", "--workers=${W}", "app:app"]', None, UNKNOWN, '"--workers=${W}"',
@@ -472,7 +472,7 @@ def test_sl002_fires_at_the_count_and_not_on_unknowns(tmp_path: Path) -> None:
     r = lint(tmp_path, {"compose.yaml": text})
     sl002 = [f for f in r.result.findings if f.code == "SL002"]
     assert len(sl002) == 1
-    assert (sl002[0].line, sl002[0].column) == pos(text, "uvicorn app:app")
+    assert (sl002[0].line, sl002[0].column) == pos(text, "12}")  # the default, where 12 is written
     assert "12" in sl002[0].message
 
 

@@ -65,21 +65,6 @@ _IN_STRING = ("a setting inside a one-line string or a script is located at the 
 #: fixture path (relative to tests/fixtures) → why it fails today. Each one is a
 #: product bug against SPEC §3; the fixture asserts what SPEC promises.
 KNOWN_BUGS: dict[str, str] = {
-    "SL002/bad/sh-c-exec-gunicorn.yaml": _IN_STRING + ": a folded `sh -c` script is reported at its `>-` "
-                                         "indicator, two lines above `--workers 10` (SPEC §3 SL002: where the "
-                                         "count was set, the --workers/-w argument)",
-    "SL002/bad/compose-string-command": _IN_STRING + ": a compose `command:` string is reported at its first "
-                                        "character, not at `--workers=16` (SPEC §3 SL002)",
-    "SL002/bad/compose-list-environment": "a compose `environment` list item `WEB_CONCURRENCY=24` is reported at "
-                                          "the item start, not at the value (SPEC §3 SL002: the env var's value)",
-    "SL003/bad/compose-postgres-command-string": _IN_STRING + ": `postgres -c max_connections=50` in a compose "
-                                                 "`command:` string is reported at `postgres`, not at "
-                                                 "`max_connections=50` (SPEC §3 SL003: where max_connections "
-                                                 "is set)",
-    "SL003/bad/k8s-postgresql-conf-subpath.yaml": "max_connections in a mounted postgresql.conf whose block "
-                                                  "lines are indented 6 past the key is reported at column 5 "
-                                                  "(key column + 2, a guess), not at column 9 where it is written "
-                                                  "(SPEC §3 SL003: where max_connections is set)",
 }
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..findings import Loc, ObjectRef
-from ..model import Container, Group, Val, Workload, default, known, loc_value, unknown
+from ..model import Container, Group, Spot, Val, Workload, default, known, loc_value, unknown
+from ..spans import find_after
 from ..yamltree import get_map
 from .dbflags import mysql_settings, parse_postgresql_conf, postgres_settings
 from .env import Env, expand_value
@@ -102,7 +103,7 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
             max_conn = (_count(str(bitnami.value), bitnami.loc, env, kube, "POSTGRESQL_MAX_CONNECTIONS")
                         if bitnami.known else unknown(bitnami.loc, f"POSTGRESQL_MAX_CONNECTIONS: {bitnami.reason}"))
         for setting, hit in postgres_settings(c.argv).items():
-            loc = c.argv_locs[hit.index] if hit.index < len(c.argv_locs) else c.loc
+            loc = c.token_loc(hit.index, _setting_needles(c, hit.index, setting, hit.flag, hit.value, hit.nested))
             val = _count(hit.value, loc, env, kube, f"{hit.flag} {setting}")
             if setting == "max_connections":
                 max_conn = val
@@ -113,7 +114,7 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
         reserved = _sum(superuser, reserved_extra)
     else:
         for setting, hit in mysql_settings(c.argv).items():
-            loc = c.argv_locs[hit.index] if hit.index < len(c.argv_locs) else c.loc
+            loc = c.token_loc(hit.index, _setting_needles(c, hit.index, setting, hit.flag, hit.value, hit.nested))
             max_conn = _count(hit.value, loc, env, kube, hit.flag)
         reserved = default(0, c.loc, "MySQL's admin connection is outside max_connections")
     name = wl.name
@@ -121,6 +122,20 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
     db = Database(name=name, engine=engine, loc=max_conn.loc if max_conn.state.value == "known" and max_conn.loc
                   else c.loc, obj=wl.ref, max_connections=max_conn, reserved=reserved, workload=wl)
     return db
+
+
+def _setting_needles(c: Container, index: int, setting: str, flag: str, value: str, nested: bool) -> list[str] | None:
+    """Point at the setting inside a script or a compose command string (its name as written, or
+    the number after ``-N``), as a token that is its own YAML scalar is located at its start."""
+    spot = c.argv_spots[index] if index < len(c.argv_spots) else None
+    if not nested and (spot is None or not spot.part):
+        return None
+    written = spot.source if spot is not None and spot.source is not None else c.argv[index]
+    # the setting as written: `--max-connections=N`, `--max_connections=N`, `-c max_connections=N`
+    for name in (f"--{setting}", f"--{setting.replace('_', '-')}", setting, setting.replace("_", "-")):
+        if name in written:
+            return [name]
+    return [flag, value]
 
 
 def _sum(a: Val[int], b: Val[int]) -> Val[int]:
@@ -135,10 +150,9 @@ def _sum(a: Val[int], b: Val[int]) -> Val[int]:
 
 
 def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, str, Loc]]:
-    """postgresql.conf files from ConfigMaps the container mounts."""
+    """postgresql.conf files from ConfigMaps the container mounts, each setting at its value."""
     out: list[tuple[str, str, Loc]] = []
     ns = wl.namespace or "default"
-    raw_configmaps = {(o.namespace, o.name): o.raw for o in group.objects if o.kind == "ConfigMap"}
     for volume, mount in c.mounts.items():
         cm_name = wl.configmap_volumes.get(volume)
         cm = group.configmaps.get((ns, cm_name)) if cm_name else None
@@ -149,29 +163,23 @@ def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, 
                 continue
             if "max_connections" not in text and "reserved_connections" not in text:
                 continue
-            base = cm.data_locs.get(key, cm.loc)
-            data = get_map(raw_configmaps.get((ns, cm.name)), "data")
-            key_col = data.key_pos(key)[1] if data is not None and key in data else None
-            lines = text.split("\n")
+            spot = cm.data_spots.get(key) or Spot(cm.data_locs.get(key, cm.loc))
+            starts = _line_offsets(text)
             for setting, (value, line) in parse_postgresql_conf(text).items():
                 if setting in ("max_connections", "superuser_reserved_connections", "reserved_connections"):
-                    out.append((setting, value, _conf_loc(base, lines, line, key_col)))
+                    line_text = text[starts[line - 1]:] if 0 < line <= len(starts) else ""
+                    within = find_after(line_text.split("\n", 1)[0], [setting])
+                    offset = starts[line - 1] + max(within, 0) if 0 < line <= len(starts) else 0
+                    out.append((setting, value, spot.at(offset)))
     return out
 
 
-def _conf_loc(base: Loc, lines: list[str], line: int, key_col: int | None) -> Loc:
-    """Where line ``line`` of a ConfigMap value is in the manifest.
-
-    A multi-line value is a block scalar (``|``): its content starts on the line below the
-    key, so content line n is ``n`` lines below it. The parser does not keep the block's
-    indentation; it is taken as the usual two columns past the key. A one-line value sits
-    on the key's own line.
-    """
-    if len(lines) == 1:
-        return base
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    column = key_col + 2 + len(text) - len(text.lstrip(" \t")) if key_col else base.column
-    return Loc(base.path, base.line + line, column)
+def _line_offsets(text: str) -> list[int]:
+    offsets = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            offsets.append(i + 1)
+    return offsets
 
 
 def operator_database(obj_kind: str, api_version: str, raw: object, name: str, namespace: str,

@@ -51,7 +51,8 @@ def resolve(container: Container, group: Group, namespace: str | None) -> Env:
             if cm is None:
                 continue  # a ConfigMap outside the graph: its names are unknown, so nothing to add
             for key, value in cm.data.items():
-                env[ref.prefix + key] = known(value, cm.data_locs.get(key, cm.loc))
+                env[ref.prefix + key] = Val(value, cm.data_locs.get(key, cm.loc), State.KNOWN, "",
+                                            cm.data_spots.get(key))
     for var in container.env:
         if var.ref is not None:
             env[var.name] = _from_ref(var.ref, group, ns, var.loc)
@@ -65,7 +66,7 @@ def resolve(container: Container, group: Group, namespace: str | None) -> Env:
                     # keep the partial text: a URL with a Secret password still names its host
                     env[var.name] = Val(text, var.loc, State.UNKNOWN, f"it uses $({missing[0]}), which is unknown")
                     continue
-            env[var.name] = known(text, var.loc)
+            env[var.name] = Val(text, var.loc, State.KNOWN, "", var.spot)
     return env
 
 
@@ -73,7 +74,8 @@ def _from_ref(ref: EnvRef, group: Group, ns: str, where: Loc) -> Val[str]:
     if ref.source == "configmap":
         cm = group.configmaps.get((ns, ref.name))
         if cm is not None and ref.key in cm.data:
-            return known(cm.data[ref.key], cm.data_locs.get(ref.key, cm.loc))
+            return Val(cm.data[ref.key], cm.data_locs.get(ref.key, cm.loc), State.KNOWN, "",
+                       cm.data_spots.get(ref.key))
         return unknown(where, f"ConfigMap {ref.name} key {ref.key} is not in the files linted")
     if ref.source == "secret":
         return unknown(where, f"from Secret {ref.name}")

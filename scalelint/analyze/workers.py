@@ -55,13 +55,13 @@ def workers(c: Container, env: Env, config: Config, kube: bool) -> Workers:
     server = argvmod.server_of(c.argv) if c.argv else None
     hit = argvmod.find_workers(c.argv) if c.argv else None
     if hit is not None:
-        loc = c.argv_locs[hit.index] if hit.index < len(c.argv_locs) else c.loc
+        loc = c.token_loc(hit.index, _needles(c, hit.index, hit.nested, [hit.flag, hit.value]))
         label = f"{hit.server} {hit.flag} {hit.value}"
         count, via = _from_text(hit.value, loc, env, kube, label)
         return Workers(count, label, hit.server, True, via)
     empty = argvmod.empty_worker_flag(c.argv) if c.argv else None
     if empty is not None:
-        loc = c.argv_locs[empty.index] if empty.index < len(c.argv_locs) else c.loc
+        loc = c.token_loc(empty.index, _needles(c, empty.index, empty.nested, [empty.flag]))
         why = f"{empty.server} {empty.flag} has no value (an unset variable?): the server would not start"
         return Workers(unknown(loc, why), f"{empty.server} {empty.flag}", empty.server, True)
     unreadable = c.default_command or server is None
@@ -71,7 +71,9 @@ def workers(c: Container, env: Env, config: Config, kube: bool) -> Workers:
             return Workers(unknown(gca.loc, f"GUNICORN_CMD_ARGS: {gca.reason}"), "GUNICORN_CMD_ARGS", "gunicorn", True)
         value = argvmod.gunicorn_cmd_args_workers(str(gca.value))
         if value is not None:
-            count, via = _from_text(value, gca.loc, env, kube, "GUNICORN_CMD_ARGS")
+            flag = "--workers" if "--workers" in str(gca.value) else "-w"
+            where = gca.spot.find(str(gca.value), [flag, value]) if gca.spot else gca.loc
+            count, via = _from_text(value, where, env, kube, "GUNICORN_CMD_ARGS")
             return Workers(count, f"GUNICORN_CMD_ARGS {gca.value!s}", "gunicorn", True, via)
     web = env.get("WEB_CONCURRENCY")
     if web is not None and (server in _WEB_CONCURRENCY or unreadable):
@@ -83,6 +85,21 @@ def workers(c: Container, env: Env, config: Config, kube: bool) -> Workers:
             return Workers(_env_count(var, name), f"{name}={var.value}", server, True)
     reason = f"{server} without a workers setting runs 1 worker" if server else "no worker setting: 1 process"
     return Workers(default(1, c.loc, reason), "1 (default)", server, server in _PY_SERVERS)
+
+
+def _needles(c: Container, index: int, nested: bool, needles: list[str]) -> list[str] | None:
+    """What to look for to point inside a token: only when the token is part of a longer string
+    (a ``sh -c`` script, a compose command string); a token that is its own YAML scalar
+    (``- --workers=4``) is located at its start, and so is ``--workers=4`` inside a string."""
+    spot = c.argv_spots[index] if index < len(c.argv_spots) else None
+    if not (nested or (spot is not None and spot.part)):
+        return None
+    written = spot.source if spot is not None and spot.source is not None else c.argv[index]
+    flag = needles[0]
+    at = written.find(flag)
+    if len(needles) > 1 and at >= 0 and written[at + len(flag):at + len(flag) + 1] not in (" ", "\t", "\n", ""):
+        return [flag]  # `--workers=16` / `-w4`: the argument is one word
+    return needles
 
 
 def _env_count(var: Val[str], name: str) -> Val[int]:
