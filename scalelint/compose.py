@@ -6,14 +6,16 @@ set it (the override file, when it did).
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shlex
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import quantity
+from . import quantity, shapes
 from .findings import Loc, Notice
 from .interpolate import interpolate, parse_env_file
 from .model import (
@@ -58,8 +60,7 @@ def load_env(directory: str, env_files: list[str], use_process_env: bool,
                           else [])
     for path in files:
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read(4 * 1024 * 1024)
+            text = read_env_text(path)
         except OSError as exc:
             notices.append(Notice(f"cannot read env file: {exc.strerror or exc}", path))
             continue
@@ -74,6 +75,16 @@ def load_env(directory: str, env_files: list[str], use_process_env: bool,
             env.values[k] = v
             env.origin[k] = "environment"
     return env
+
+
+def read_env_text(path: str) -> str:
+    """An env file's text (its first 4 MB). A FIFO or device is refused (OSError), not read:
+    opening one would block, or never end."""
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    with open(path, encoding="utf-8", errors="replace", opener=lambda p, f: os.open(p, f | nonblock)) as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return fh.read(4 * 1024 * 1024)
 
 
 class _Interpolator:
@@ -166,8 +177,18 @@ def merge(base: Any, over: Any, keypath: str = "") -> Any:
         seq = YSeq(base.pos, base.path)
         for i, v in enumerate(base):
             seq.push(v, base.item_pos(i), base.key_path(i))
+        hashable, other = set(), []  # `v not in base` for every v would be quadratic in long lists
+        for v in base:
+            try:
+                hashable.add(v)
+            except TypeError:
+                other.append(v)
         for i, v in enumerate(over):
-            if v not in base:
+            try:
+                present = v in hashable
+            except TypeError:
+                present = v in other
+            if not present:
                 seq.push(v, over.item_pos(i), over.key_path(i))
         return seq
     return over
@@ -221,6 +242,7 @@ def build_project(files: list[tuple[str, YMap]], env: EnvSource, notices: list[N
     merged: Any = None
     for path, root in files:
         tree = interp.tree(root, path, root.pos)
+        notices.extend(shapes.compose_notices(tree, path))
         merged = tree if merged is None else merge(merged, tree)
     main_path = files[0][0]
     group = Group(id=main_path, kind="compose", paths=[p for p, _ in files],
@@ -387,11 +409,11 @@ def _env_files(svc: YMap, directory: str, interp: _Interpolator, notices: list[N
     for rel, required, where in entries:
         path = os.path.normpath(os.path.join(os.path.dirname(where.path) or directory, rel))
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read(4 * 1024 * 1024)
-        except OSError:
+            text = read_env_text(path)
+        except OSError as exc:
             if required:
-                notices.append(Notice(f"env_file {rel} not found: its variables are unknown", where.path,
+                why = "not found" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror or exc})"
+                notices.append(Notice(f"env_file {rel} {why}: its variables are unknown", where.path,
                                       where.line, where.column))
             continue
         values, _ = parse_env_file(text)

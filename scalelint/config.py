@@ -1,6 +1,7 @@
 """Settings of one run: defaults, then the config file, then the command line (flake8's order)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,3 +52,18 @@ class Config:
     source: str | None = None
     #: setting path (``select``, ``rules.SL001``) → where it was written (``file:line:col`` or a CLI flag)
     origins: dict[str, str] = field(default_factory=dict)
+
+
+#: seconds one kustomize/helm render may take, unless ``$SCALELINT_RENDER_TIMEOUT`` says otherwise
+DEFAULT_RENDER_TIMEOUT = 30.0
+RENDER_TIMEOUT_ENV = "SCALELINT_RENDER_TIMEOUT"
+
+
+def render_timeout() -> float:
+    """Seconds one render may take: ``$SCALELINT_RENDER_TIMEOUT``, else 30 (here, not in :mod:`scalelint.render`,
+    so that a run without kustomize or helm never imports the rendering code)."""
+    try:
+        value = float(os.environ.get(RENDER_TIMEOUT_ENV, ""))
+    except ValueError:
+        return DEFAULT_RENDER_TIMEOUT
+    return value if value > 0 else DEFAULT_RENDER_TIMEOUT

@@ -15,7 +15,6 @@ is close. jsonschema is imported only when a file exists.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -167,6 +166,7 @@ def _read_yaml(raw: bytes, shown: str) -> ConfigFile:
 
 def config_schema() -> dict[str, Any]:
     """The JSON Schema of the settings, as shipped in the package."""
+    import json
     from importlib import resources
 
     return json.loads(resources.files("scalelint").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))

@@ -4,6 +4,8 @@ A formatter sees only these; it never looks at manifests (DESIGN.md).
 """
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -88,6 +90,20 @@ class Finding:
             (obj.kind, obj.name, obj.namespace or "") if obj else ("", "", ""),
             self.message,
         )
+
+
+def merge_related(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (location, code, message, object): their related locations united
+    (a base line reached through two kustomize overlays is one finding naming both)."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for f in findings:
+        key = tuple(v for k, v in f.__dict__.items() if k != "related")  # every other field, in order
+        old = merged.get(key)
+        if old is None:
+            merged[key] = f
+        else:
+            merged[key] = dataclasses.replace(old, related=tuple(sorted({*old.related, *f.related})))
+    return list(merged.values())
 
 
 @dataclass(frozen=True)

@@ -295,39 +295,88 @@ def _selector(node: YMap | None) -> tuple[dict[str, str] | None, list[Any]]:
     return _str_map(labels), list(exprs)
 
 
-def build_graph(group_id: str, objects: Iterable[tuple[YMap, str]]) -> Group:
-    """Objects of one graph → a :class:`Group`, with HPAs, PDBs and LimitRanges attached."""
+#: operator kinds whose tree the analysis reads after modelling (``databases.operator_database``)
+_RAW_KINDS = {("Cluster", "postgresql.cnpg.io/"), ("postgresql", "acid.zalan.do/")}
+
+
+class Modeled:
+    """One object modelled on its own, before it meets the rest of its graph.
+
+    What the object is in the model (a workload, a Service, an HPA …) depends only on
+    the object itself, so it is computed right after loading — in a worker process when
+    the run has many files — and the YAML tree is dropped unless something still reads
+    it: checks whose template ``reads_trees`` (custom JSON Schema checks, plugins) and
+    operator kinds whose database settings the analysis reads.
+    """
+
+    __slots__ = ("key", "obj", "part")
+
+    def __init__(self, key: tuple[str, str, str], obj: KubeObject, part: Any = None) -> None:
+        self.key = key
+        self.obj = obj
+        #: the object in the model: a Workload, Service, Autoscaler, Disruption, ConfigMap, LimitRange or None
+        self.part = part
+
+
+def model_object(obj: YMap, path: str, keep_raw: bool = True) -> Modeled:
+    namespace, kind, name = key = identity(obj)
+    loc = name_loc(obj)
+    api = str(obj.get("apiVersion"))
+    raw = obj if keep_raw or any(kind == k and api.startswith(a) for k, a in _RAW_KINDS) else None
+    spec = get_map(obj, "spec")
+    part: Any = None
+    if kind in WORKLOAD_KINDS:
+        part = workload(obj, path)
+        if part is not None and raw is None:
+            part.raw = None
+    elif kind == "HorizontalPodAutoscaler":
+        part = _hpa(obj, namespace, name, loc)
+    elif kind == "PodDisruptionBudget":
+        selector, exprs = _selector(get_map(spec, "selector"))
+        part = Disruption(name, namespace, loc, selector, exprs)
+    elif kind == "Service":
+        part = Service(name, namespace, loc, _str_map(get_map(spec, "selector")))
+    elif kind == "ConfigMap":
+        data_node = get_map(obj, "data")
+        data = _str_map(data_node)
+        spots = {k: spot_value(data_node, k) for k in data} if data_node is not None else {}
+        part = ConfigMap(name, namespace, loc, data, {k: sp.loc for k, sp in spots.items()}, spots)
+    elif kind == "LimitRange":
+        part = _limit_range(obj, namespace, name, loc)
+    return Modeled(key, KubeObject(api, kind, name, namespace, path, loc, raw), part)  # type: ignore[arg-type]
+
+
+def assemble(group_id: str, pieces: Iterable[Modeled]) -> Group:
+    """Modelled objects of one graph → a :class:`Group`, with HPAs, PDBs and LimitRanges attached."""
     group = Group(id=group_id, kind="kubernetes")
     paths: dict[str, None] = {}
-    for obj, path in objects:
-        paths[path] = None
-        namespace, kind, name = identity(obj)
-        loc = name_loc(obj)
-        group.objects.append(KubeObject(str(obj.get("apiVersion")), kind, name, namespace, path, loc, obj))
-        spec = get_map(obj, "spec")
-        if kind in WORKLOAD_KINDS:
-            wl = workload(obj, path)
-            if wl is not None:
-                group.workloads.append(wl)
-        elif kind == "HorizontalPodAutoscaler":
-            group.autoscalers.append(_hpa(obj, namespace, name, loc))
-        elif kind == "PodDisruptionBudget":
-            selector, exprs = _selector(get_map(spec, "selector"))
-            group.disruption_budgets.append(Disruption(name, namespace, loc, selector, exprs))
-        elif kind == "Service":
-            selector = _str_map(get_map(spec, "selector"))
-            group.services.append(Service(name, namespace, loc, selector))
-        elif kind == "ConfigMap":
-            data_node = get_map(obj, "data")
-            data = _str_map(data_node)
-            spots = {k: spot_value(data_node, k) for k in data} if data_node is not None else {}
-            group.configmaps[(namespace, name)] = ConfigMap(name, namespace, loc, data,
-                                                            {k: sp.loc for k, sp in spots.items()}, spots)
-        elif kind == "LimitRange":
-            group.limit_ranges.append(_limit_range(obj, namespace, name, loc))
+    for m in pieces:
+        obj, part = m.obj, m.part
+        paths[obj.path] = None
+        group.objects.append(obj)
+        if part is None:
+            continue
+        cls = part.__class__
+        if cls is Workload:
+            group.workloads.append(part)
+        elif cls is Service:
+            group.services.append(part)
+        elif cls is Autoscaler:
+            group.autoscalers.append(part)
+        elif cls is Disruption:
+            group.disruption_budgets.append(part)
+        elif cls is ConfigMap:
+            group.configmaps[(part.namespace, part.name)] = part
+        elif cls is LimitRange:
+            group.limit_ranges.append(part)
     group.paths = list(paths)
     attach(group)
     return group
+
+
+def build_graph(group_id: str, objects: Iterable[tuple[YMap, str]]) -> Group:
+    """Objects of one graph → a :class:`Group` (their trees kept: rendered and stdin objects)."""
+    return assemble(group_id, [model_object(obj, path) for obj, path in objects])
 
 
 def _hpa(obj: YMap, namespace: str, name: str, loc: Loc) -> Autoscaler:
@@ -388,11 +437,21 @@ def attach(group: Group) -> None:
     for hpa in group.autoscalers:
         by_target.setdefault((hpa.namespace, hpa.target_kind, hpa.target_name), hpa)
     by_namespace: dict[str, list[Workload]] = {}
+    #: (namespace, label, value) → workloads whose pods carry it: a PDB with matchLabels looks at
+    #: those only (thousands of PDBs × workloads in one namespace would otherwise be quadratic)
+    by_label: dict[tuple[str, str, str], list[Workload]] = {}
     for wl in group.workloads:
-        wl.autoscaler = by_target.get((wl.namespace or "default", wl.kind, wl.name))
-        by_namespace.setdefault(wl.namespace or "default", []).append(wl)
+        ns = wl.namespace or "default"
+        wl.autoscaler = by_target.get((ns, wl.kind, wl.name))
+        by_namespace.setdefault(ns, []).append(wl)
+        for k, v in wl.pod_labels.items():
+            by_label.setdefault((ns, k, v), []).append(wl)
     for pdb in group.disruption_budgets:
-        for wl in by_namespace.get(pdb.namespace, ()):
+        if pdb.selector:
+            candidates = min((by_label.get((pdb.namespace, k, v), []) for k, v in pdb.selector.items()), key=len)
+        else:
+            candidates = by_namespace.get(pdb.namespace, [])
+        for wl in candidates:
             if selects(pdb.selector, pdb.expressions, wl.pod_labels):
                 wl.disruption_budgets.append(pdb)
                 wl.ha_reasons.append(f"PodDisruptionBudget {pdb.name} selects it")

@@ -17,6 +17,8 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import fastyaml
+from .fastyaml import tag_text
 from .spans import Written, compute, wants_anchors
 from .yamltree import Pos, YMap, YSeq
 
@@ -107,6 +109,8 @@ def read_text(path: str) -> str:
             data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:  # grew since stat, or a /proc file that says it is empty
+        raise LoadError(f"file is over the {MAX_FILE_BYTES} byte limit: not read")
     return decode(data)
 
 
@@ -214,33 +218,41 @@ def _parser(pure: bool = False) -> Any:
     return _parsers[pure]
 
 
-def compose_documents(text: str, path: str = "") -> list[Document]:
+def compose_documents(text: str, path: str = "", anchors: bool = True) -> list[Document]:
     """All documents of a stream as positioned trees. Raises :class:`LoadError`.
+
+    ``anchors=False`` skips the positions inside string values (:mod:`scalelint.spans`): files
+    whose findings never point into a string (rule files) need not pay for them.
 
     The C parser (libyaml) is fast but older than the YAML 1.2 grammar in one
     corner (``[host:80]`` in flow sequences); when it refuses a small file, the
     pure-Python parser gets a second look before the file is called invalid.
     """
     try:
-        return _compose(text, path, pure=False)
+        return _compose(text, path, pure=False, anchors=anchors)
     except LoadError as exc:
         if exc.message.startswith("invalid YAML: found") and len(text) <= PURE_RETRY_BYTES:
             try:
-                return _compose(text, path, pure=True)
+                return _compose(text, path, pure=True, anchors=anchors)
             except LoadError:
                 pass
         raise
 
 
-def _compose(text: str, path: str, pure: bool) -> list[Document]:
+def _compose(text: str, path: str, pure: bool, guarded: bool = False, anchors: bool = True) -> list[Document]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    if not pure and not guarded and fastyaml.AVAILABLE and len(text) > SAFE_C_DEPTH:
+        bound = _depth_bound(text)
+        if bound > SAFE_C_DEPTH:  # libyaml's composer recurses in C: 30,000 levels overflow an 8 MB stack
+            return _compose_deep(text, path)
     docs: list[Document] = []
     try:
-        for index, node in enumerate(_parser(pure).compose_all(text)):
+        nodes = fastyaml.compose_all(text) if not pure and fastyaml.AVAILABLE else _parser(pure).compose_all(text)
+        for index, node in enumerate(nodes):
             if node is None:
                 continue
-            conv = _Converter(path, text)
+            conv = _Converter(path, text if anchors else None)
             root = conv.convert(node, 0)
             if root is None:
                 continue  # an empty document between two `---`
@@ -255,6 +267,85 @@ def _compose(text: str, path: str, pure: bool) -> list[Document]:
     except RecursionError:
         raise LoadError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels") from None
     return docs
+
+
+#: nesting the C composer certainly survives (it overflows an 8 MB stack past about 20,000 levels)
+SAFE_C_DEPTH = 5000
+#: a flow collection opened and closed on one line with nothing between that could hide a bracket:
+#: plain text, or quoted scalars without brackets where one must start (after ``[``, ``{``, ``,``, ``: ``)
+_Q = r"""(?:"[^"\\\n\][{}]*"|'[^'\n\][{}]*')"""
+_INNER = rf"""(?:[ \t]*{_Q})?(?:[^][{{}}\n"'#!]|,[ \t]*{_Q}|:[ \t]+{_Q})*"""
+_SAME_LINE_PAIR = re.compile(rf"\[{_INNER}\]|\{{{_INNER}\}}")
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound of the nesting depth, at the cost of a few string scans.
+
+    Block nesting needs a column per level (``- - - x`` two), so the longest line bounds it
+    and the flow collections that open and close on one line; every other flow level needs a
+    ``[`` or ``{`` that is still there once such one-line pairs are removed (innermost first;
+    a quote, comment or tag between the brackets keeps them, as it could hide one).
+    """
+    longest = _longest_line(text)
+    for _ in range(8):  # a pass per level of one-line nesting; stopping early only loosens the bound
+        flow = text.count("[") + text.count("{")
+        if flow + 2 * longest <= SAFE_C_DEPTH:
+            break
+        shorter = _SAME_LINE_PAIR.sub("", text)
+        if len(shorter) == len(text):
+            break
+        text = shorter
+    return text.count("[") + text.count("{") + 2 * longest
+
+
+def _compose_deep(text: str, path: str) -> list[Document]:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` with a pass over the parser's events
+    (iterative, about the cost of composing) before the composer recurses into it."""
+    _check_depth(text)
+    return _compose(text, path, False, guarded=True)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` by a pass over the parser's events (iterative).
+
+    Invalid YAML is left to the composer: it stops at the same event, before any deeper one.
+    """
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, ScalarEvent, StreamEndEvent
+
+    parser = fastyaml.CParser(text)
+    try:
+        depth = 0
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, StreamEndEvent):
+                return
+            if isinstance(event, CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, (CollectionStartEvent, ScalarEvent)):
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise LoadError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels",
+                                    (mark.line + 1, mark.column + 1))
+                if isinstance(event, CollectionStartEvent):
+                    depth += 1
+    except YAMLError:
+        return
+    finally:
+        parser.dispose()
+
+
+def _longest_line(text: str, chunk: int = 1 << 20) -> int:
+    """Length of the longest line, a megabyte at a time (no list of every line of a large file)."""
+    longest = carry = 0
+    for start in range(0, len(text), chunk):
+        lines = text[start:start + chunk].split("\n")
+        if len(lines) == 1:
+            carry += len(lines[0])
+            continue
+        longest = max(longest, carry + len(lines[0]), max(map(len, lines[1:-1]), default=0))
+        carry = len(lines[-1])
+    return max(longest, carry)
 
 
 def _reader_pos(text: str, exc: Exception) -> Pos:
@@ -284,7 +375,8 @@ class _Converter:
 
     __slots__ = ("path", "memo", "sizes", "total", "real", "text", "_lines")
 
-    def __init__(self, path: str, text: str = "") -> None:
+    def __init__(self, path: str, text: str | None = "") -> None:
+        """``text`` None: no anchors for string values."""
         self.path = path
         self.text = text
         self._lines: list[str] | None = None
@@ -294,8 +386,16 @@ class _Converter:
         self.real = 0  # nodes actually in the document
 
     def convert(self, node: Any, depth: int) -> Any:
+        # the hot loop of every run: attribute and global look-ups are hoisted, positions inlined
+        if node.id == "scalar":
+            if depth > MAX_DEPTH:
+                raise LoadError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels", _pos(node))
+            self.real += 1
+            self.total += 1
+            return scalar_value(node)
         key = id(node)
-        if key in self.memo:
+        memo = self.memo
+        if key in memo:
             self.total += self.sizes[key]
             if self.total - self.real > MAX_ALIAS_EXPANSION:
                 raise LoadError(
@@ -303,49 +403,81 @@ class _Converter:
                     "(possible alias bomb)",
                     _pos(node),
                 )
-            return self.memo[key]
+            return memo[key]
         if depth > MAX_DEPTH:
             raise LoadError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels", _pos(node))
         self.real += 1
         self.total += 1
-        if node.id == "scalar":
-            return scalar_value(node)
         before = self.total - 1
         value: Any
         if node.id == "mapping":
             value = self._mapping(node, depth)
         else:
-            value = YSeq(_pos(node), self.path)
+            mark = node.start_mark
+            value = YSeq((mark.line + 1, mark.column + 1), self.path)
+            ipos = value.ipos
+            convert = self.convert
             for item in node.value:
-                converted = self.convert(item, depth + 1)
-                if isinstance(converted, str) and wants_anchors(converted):
-                    if value.anchors is None:
-                        value.anchors = {}
-                    value.anchors[len(value)] = self._anchors(item, converted)
-                value.push(converted, _pos(item))
-        self.memo[key] = value
+                if item.id == "scalar" and depth < MAX_DEPTH:
+                    self.real += 1
+                    self.total += 1
+                    tag = tag_text(item)
+                    converted = item.value if tag == _STR else _scalar(item.value, tag)
+                    if converted.__class__ is str and self.text is not None and wants_anchors(converted):
+                        if value.anchors is None:
+                            value.anchors = {}
+                        value.anchors[len(value)] = self._anchors(item, converted)
+                else:
+                    converted = convert(item, depth + 1)
+                mark = item.start_mark
+                value.append(converted)
+                ipos.append((mark.line + 1, mark.column + 1))
+        memo[key] = value
         self.sizes[key] = self.total - before
         return value
 
     def _mapping(self, node: Any, depth: int) -> YMap:
-        out = YMap(_pos(node), self.path)
+        mark = node.start_mark
+        out = YMap((mark.line + 1, mark.column + 1), self.path)
+        kposes, vposes = out.kpos, out.vpos
         merged: list[tuple[YMap, Pos]] = []
+        convert = self.convert
+        anchored = self.text is not None
         for knode, vnode in node.value:
-            if knode.tag == _MERGE:
+            tag = tag_text(knode)
+            if tag == _MERGE:
                 merged.extend(self._merge_sources(vnode, depth))
                 continue
-            key = self.convert(knode, depth + 1) if knode.id != "scalar" else scalar_value(knode)
-            if isinstance(key, (dict, list)):
-                key = str(key)
-            kpos = _pos(knode)
+            if knode.id == "scalar":
+                key = knode.value if tag == _STR else _scalar(knode.value, tag)
+            else:
+                key = convert(knode, depth + 1)
+                if isinstance(key, (dict, list)):
+                    key = str(key)
+            mark = knode.start_mark
+            kpos = (mark.line + 1, mark.column + 1)
+            if key in out and not _same_key(out, key):
+                # 1, 1.0 and true are different YAML keys but one Python dict key: keep the text
+                key = knode.value if knode.id == "scalar" else str(key)
             if key in out:
-                first = out.kpos[key]
+                first = kposes[key]
                 raise LoadError(f"invalid YAML: duplicate key {key!r} (first defined at line {first[0]})", kpos)
-            tag = vnode.tag
-            custom = None if tag is None or tag.startswith(_TAG) else str(tag)
-            converted = self.convert(vnode, depth + 1)
-            out.put(key, converted, kpos, _pos(vnode), custom)
-            if isinstance(converted, str) and wants_anchors(converted):
+            tag = tag_text(vnode)
+            if vnode.id == "scalar" and depth < MAX_DEPTH:
+                self.real += 1
+                self.total += 1
+                converted = vnode.value if tag == _STR else _scalar(vnode.value, tag)
+            else:
+                converted = convert(vnode, depth + 1)
+            mark = vnode.start_mark
+            out[key] = converted
+            kposes[key] = kpos
+            vposes[key] = (mark.line + 1, mark.column + 1)
+            if tag is not None and not tag.startswith(_TAG):
+                if out.tags is None:
+                    out.tags = {}
+                out.tags[key] = tag
+            if converted.__class__ is str and anchored and wants_anchors(converted):
                 if out.anchors is None:
                     out.anchors = {}
                 out.anchors[key] = self._anchors(vnode, converted)
@@ -363,7 +495,7 @@ class _Converter:
 
     def _anchors(self, node: Any, value: str) -> Any:
         if self._lines is None:
-            self._lines = self.text.split("\n")
+            self._lines = (self.text or "").split("\n")
         start, end = node.start_mark, node.end_mark
         return Written(compute(self._lines, (start.line, start.column), (end.line, end.column), value,
                                getattr(node, "style", None)))
@@ -377,6 +509,14 @@ class _Converter:
         raise LoadError("invalid YAML: merge key '<<' needs a mapping or a list of mappings", _pos(vnode))
 
 
+def _same_key(out: YMap, key: Any) -> bool:
+    """Is ``key`` a YAML duplicate of a key already in ``out``, not merely equal in Python (``1 == True``)?"""
+    for k in out:
+        if k == key:
+            return type(k) is type(key)
+    return True
+
+
 _INT_PREFIX = {"0x": 16, "0o": 8, "0b": 2}
 _SPECIAL_FLOATS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 
@@ -386,8 +526,10 @@ def scalar_value(node: Any) -> Any:
 
     Nothing is constructed from tags: ``!!python/object`` is just a string here.
     """
-    tag = node.tag
-    text = node.value
+    return _scalar(node.value, tag_text(node))
+
+
+def _scalar(text: str, tag: str | None) -> Any:
     if tag == _STR or tag is None:
         return text
     try:

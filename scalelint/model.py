@@ -267,7 +267,8 @@ class KubeObject:
     namespace: str
     path: str
     loc: Loc
-    raw: YMap
+    #: the tree, kept only while something reads it (see :class:`scalelint.kube.Modeled`)
+    raw: YMap | None
 
 
 @dataclass

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import compose, kube, render
+from . import kube
 from .analyze.facts import Facts
-from .config import Config
+from .batch import Batch, FileResult, Progress, classify, no_gc
+from .config import Config, render_timeout
 from .discover import Discovery, Target, discover
 from .engine import Selection, object_ignores, run_checks, select, suppressed
-from .findings import Finding, Loc, Notice, ObjectRef, Related, RunResult
-from .loader import LoadedFile, LoadError, Suppressions, decode, load_path, load_text
+from .findings import Finding, Loc, Notice, ObjectRef, Related, RunResult, merge_related
+from .loader import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
 from .model import Group
 from .registry import Registry
 from .yamltree import YMap
@@ -36,7 +37,11 @@ class Options:
     #: ``--helm-values`` files, after the config's ``helm.values`` (later wins, as in helm)
     helm_values: list[str] = field(default_factory=list)
     #: seconds one kustomize/helm render may take
-    render_timeout: float = field(default_factory=render.default_timeout)
+    render_timeout: float = field(default_factory=render_timeout)
+    #: processes for the per-file work (read, parse, model): 1 in this process, 0 one per core
+    jobs: int = 1
+    #: called with (files done, files) as files are read; the caller decides whether to draw anything
+    progress: Progress | None = None
 
 
 @dataclass
@@ -49,88 +54,73 @@ class Run:
     selection: Selection
 
 
-@dataclass
-class _Loaded:
-    files: list[LoadedFile] = field(default_factory=list)
-    explicit: set[str] = field(default_factory=set)
-
-
-def _read_all(disc: Discovery, opts: Options) -> _Loaded:
-    out = _Loaded()
+def _results(disc: Discovery, opts: Options, batch: Batch, keep_raw: bool) -> Iterator[FileResult | None]:
+    """Every target's result in discovery order: stdin read here, files from the batch."""
+    files = iter(batch)
     for target in disc.files:
-        if target.path == STDIN:
-            data = opts.stdin() if opts.stdin else sys.stdin.buffer.read()
-            try:
-                lf = load_text(STDIN, decode(data))
-            except LoadError as exc:
-                lf = LoadedFile(path=STDIN, error=exc)
-        else:
-            if not target.explicit and target.path.lower().endswith(".json"):
-                lf = load_path(target.path)
-                if lf.error is None and "apiVersion" not in lf.text:
-                    continue  # package.json and friends: not ours
-            else:
-                lf = load_path(target.path)
-        out.files.append(lf)
-        if target.explicit:
-            out.explicit.add(target.path)
-    return out
-
-
-def _helm_pos(text: str) -> tuple[int, int]:
-    for lineno, line in enumerate(text.splitlines(), 1):
-        col = line.find("{{")
-        if col != -1:
-            return lineno, col + 1
-    return 1, 1
+        if target.path != STDIN:
+            yield next(files)
+            continue
+        data = opts.stdin() if opts.stdin else sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # not `< /dev/zero` forever
+        try:
+            if len(data) > MAX_FILE_BYTES:
+                raise LoadError(f"standard input is over the {MAX_FILE_BYTES} byte limit: not read")
+            lf = load_text(STDIN, decode(data))
+        except LoadError as exc:
+            lf = LoadedFile(path=STDIN, error=exc)
+        yield classify(lf, target.explicit, keep_raw)
 
 
 def run(opts: Options, config: Config, registry: Registry) -> Run:
+    with no_gc():
+        return _run(opts, config, registry)
+
+
+def _run(opts: Options, config: Config, registry: Registry) -> Run:
     selection = select(registry, config)
     disc = discover(opts.paths, config.exclude, group_context=opts.group_context)
     listed = {t.path for t in disc.files}
     disc.files.extend(Target(cf, True) for cf in opts.compose_files if cf not in listed)
-    loaded = _read_all(disc, opts)
-    notices = list(disc.notices)
-    internal: list[Finding] = []
-    sl000 = selection.active.get("SL000")
-    rendered, render_sups, rendered_by = _render_all(disc, opts, config, notices, internal, sl000)
-    compose_files: list[tuple[str, YMap]] = []
-    kube_objects: list[tuple[YMap, str]] = []
-    objects = 0
-    for lf in loaded.files:
-        if lf.error is not None:
-            if sl000:
-                line, col = lf.error.pos
-                internal.append(sl000.finding(lf.error.message, Loc(lf.path, line, col)))
-            continue
-        if lf.skip_reason == "helm":
-            notices.append(Notice(HELM_NOTICE, lf.path, *_helm_pos(lf.text)))
-            continue
-        found = False
-        first = lf.documents[0].root if lf.documents else None
-        name = os.path.basename(lf.path)
-        if compose.is_compose_name(name) or compose.looks_like_compose(first):
-            if isinstance(first, dict) and (compose.looks_like_compose(first) or not kube.is_object(first)):
-                compose_files.append((lf.path, first))  # type: ignore[arg-type]
-                found = True
-        mapped = render.map_stdin(lf.text, lf.documents) if not found and lf.path == STDIN else None
-        if mapped is not None:  # a rendered stream: objects point at its `# Source:` / origin files
-            kube_objects.extend(mapped.objects)
-            render_sups.update(mapped.suppressions)
-            found = bool(mapped.objects)
-        if not found:
-            for doc in lf.documents:
-                for obj in kube.flatten(doc.root):
-                    kube_objects.append((obj, lf.path))
-                    found = True
-        if not found and lf.path in loaded.explicit:
-            what = ("not a compose file or Kubernetes manifest" if lf.documents
-                    else "empty file (no YAML document)")
-            notices.append(Notice(f"{what}: nothing to check", lf.path))
+    # trees are dropped after modelling unless a check reads them (custom JSON Schema checks, plugins)
+    keep_raw = any(getattr(registry.template(b.rule.template), "reads_trees", True) for b in selection.rules)
+    batch = Batch([(t.path, t.explicit) for t in disc.files if t.path != STDIN], keep_raw, opts.jobs, opts.progress)
+    try:
+        notices = list(disc.notices)
+        internal: list[Finding] = []
+        sl000 = selection.active.get("SL000")
+        rendered, render_sups, rendered_by = _render_all(disc, opts, config, notices, internal, sl000)
+        compose_files: list[tuple[str, YMap]] = []
+        pieces: list[kube.Modeled] = []
+        loaded: dict[str, Suppressions] = {}
+        files = 0
+        objects = 0
+        for res in _results(disc, opts, batch, keep_raw):
+            if res is None:
+                continue  # package.json and friends: not ours
+            files += 1
+            loaded[res.path] = res.suppressions
+            if res.error is not None:
+                if sl000:
+                    internal.append(sl000.finding(res.error[0], Loc(res.path, *res.error[1])))
+                continue
+            if res.helm is not None:
+                notices.append(Notice(HELM_NOTICE, res.path, *res.helm))
+                continue
+            if res.extra_suppressions is not None:
+                render_sups.update(res.extra_suppressions)
+            if res.compose_root is not None:
+                compose_files.append((res.path, res.compose_root))
+            pieces.extend(res.objects)
+            notices.extend(res.notices)
+            if not res.found and res.explicit:
+                what = ("not a compose file or Kubernetes manifest" if res.documents
+                        else "empty file (no YAML document)")
+                notices.append(Notice(f"{what}: nothing to check", res.path))
+    finally:
+        batch.close()
 
-    groups = _compose_groups(compose_files, opts, config, notices)
-    kube_groups, duplicates = _kube_groups(kube_objects)
+    groups = _compose_groups(compose_files, opts, config, notices) if compose_files else []
+    kube_groups, duplicates = _kube_groups(pieces)
     groups += kube_groups + rendered
     sl090 = selection.active.get("SL090")
     if sl090:
@@ -145,15 +135,21 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
     facts = [Facts(g, config) for g in groups]
     findings = list(internal)
     for g, f in zip(groups, facts):
-        findings.extend(render.attribute(run_checks(registry, selection, g, f, config), rendered_by.get(g.id)))
+        checked: Iterable[Finding] = run_checks(registry, selection, g, f, config)
+        manifest = rendered_by.get(g.id)
+        if manifest is not None:
+            from .render import attribute
+
+            checked = attribute(checked, manifest)
+        findings.extend(checked)
         notices.extend(f.notices)
 
-    sups = {**render_sups, **{lf.path: lf.suppressions for lf in loaded.files}}
+    sups = {**render_sups, **loaded}
     ignores = object_ignores(groups)
-    source_files = len(set(render_sups) - {lf.path for lf in loaded.files})
+    source_files = len(set(render_sups) - set(loaded))
     result = RunResult(
-        findings=[f for f in render.merge_related(findings) if not suppressed(f, sups, ignores)],
-        notices=notices, rules=selection.infos, files=len(loaded.files) + source_files, objects=objects,
+        findings=[f for f in merge_related(findings) if not suppressed(f, sups, ignores)],
+        notices=notices, rules=selection.infos, files=files + source_files, objects=objects,
     )
     result.sort()
     return Run(result, groups, facts, selection)
@@ -162,6 +158,8 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
 def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config,
                     notices: list[Notice]) -> list[Group]:
     """One project per main file, merged with its override file; ``-f`` files form one project."""
+    from . import compose  # only compose runs pay for interpolation and the compose model
+
     by_path = dict(files)
     groups: list[Group] = []
     explicit = [p for p in opts.compose_files if p in by_path]
@@ -201,28 +199,45 @@ def _is_main_for_override(name: str) -> bool:
     return stem in ("compose", "docker-compose")
 
 
-def _kube_groups(objects: list[tuple[YMap, str]]) -> tuple[list[Group], list[tuple[Loc, Loc, ObjectRef]]]:
-    """All plain objects form one graph; a repeated (namespace, kind, name) goes to a graph of its own."""
+def _kube_groups(pieces: list[kube.Modeled]) -> tuple[list[Group], list[tuple[Loc, Loc, ObjectRef]]]:
+    """All plain objects form one graph; a repeated (namespace, kind, name) goes to a graph of its own.
+
+    Objects are taken in directory-walk order of their files, not in command-line order: which
+    copy of a duplicate is "the first" must not depend on the order the paths were given (SPEC §6).
+    """
+    pieces = sorted(pieces, key=lambda m: _walk_order(m.obj.path))  # stable: file order kept within a file
     seen: dict[tuple[str, str, str], Loc] = {}
-    main: list[tuple[YMap, str]] = []
+    main: list[kube.Modeled] = []
     extra: list[Group] = []
     duplicates = []
-    for obj, path in objects:
-        key = kube.identity(obj)
-        loc = kube.name_loc(obj)
+    for m in pieces:
+        key, loc = m.key, m.obj.loc
         if key in seen:
             duplicates.append((loc, seen[key], ObjectRef(key[1], key[2], key[0])))
-            extra.append(kube.build_graph(f"{path}#duplicate-{len(extra) + 1}", [(obj, path)]))
+            extra.append(kube.assemble(f"{m.obj.path}#duplicate-{len(extra) + 1}", [m]))
             continue
         seen[key] = loc
-        main.append((obj, path))
-    groups = [kube.build_graph("kubernetes", main)] if main else []
+        main.append(m)
+    groups = [kube.assemble("kubernetes", main)] if main else []
     return groups + extra, duplicates
+
+
+def _walk_order(path: str) -> tuple[tuple[int, str], ...]:
+    """Sort key of a file in the order a directory walk meets it: a directory's files by name,
+    then its subdirectories by name; the same file spelt differently sorts the same."""
+    if path == STDIN:
+        return ()
+    parts = os.path.abspath(path).split(os.sep)
+    return tuple((1, part) for part in parts[:-1]) + ((0, parts[-1]),)
 
 
 def _render_all(disc: Discovery, opts: Options, config: Config, notices: list[Notice], internal: list[Finding],
                 sl000: Any) -> tuple[list[Group], dict[str, Suppressions], dict[str, str]]:
     """Each kustomization/chart → its own graph (SPEC §1); a failed render → SL000 on its manifest."""
+    if not disc.renders:
+        return [], {}, {}
+    from . import render  # kustomize, helm and the source maps: only for runs that render
+
     todo, plan_notices = render.plan(disc.renders)
     notices.extend(plan_notices)
     groups: list[Group] = []

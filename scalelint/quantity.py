@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
+from functools import lru_cache
 
 _INT64_MAX = 2**63 - 1
 
@@ -41,9 +41,12 @@ _K8S_DECIMAL = {
 # Beyond this many decimal orders of magnitude nothing is a sane resource
 # amount, and refusing early keeps ``1e999999999`` from building a huge int.
 _MAX_ORDER = 400
+#: an exact non-negative amount as (numerator, denominator): plain ints do the exact arithmetic
+#: (``n / d`` is correctly rounded, ``-(-n // d)`` is the ceiling) without importing fractions
+Exact = tuple[int, int]
 
 
-def _k8s_exact(text: str) -> Fraction | None:
+def _k8s_exact(text: str) -> Exact | None:
     """Parse a Quantity string to an exact non-negative value, else None."""
     match = _K8S.fullmatch(text)
     if match is None:
@@ -53,7 +56,7 @@ def _k8s_exact(text: str) -> Fraction | None:
         return None
     digits = (whole + frac).lstrip("0")
     if not digits:
-        return Fraction(0)
+        return (0, 1)
     if match.group("sign") == "-":
         return None
     power10, power2 = -len(frac), 0
@@ -78,12 +81,12 @@ def _k8s_exact(text: str) -> Fraction | None:
         return None
     if order < -_MAX_ORDER:
         # Positive but vanishingly small; keep it positive without 10**huge.
-        return Fraction(1, 10**_MAX_ORDER)
-    value = Fraction(int(digits)) * (2**power2)
-    return value * 10**power10 if power10 >= 0 else value / 10**-power10
+        return (1, 10**_MAX_ORDER)
+    value = int(digits) * 2**power2
+    return (value * 10**power10, 1) if power10 >= 0 else (value, 10**-power10)
 
 
-def _number(value: object) -> Fraction | None:
+def _number(value: object) -> Exact | None:
     """A YAML int/float as an exact non-negative value; bools are not numbers."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -91,22 +94,27 @@ def _number(value: object) -> Fraction | None:
         return None
     if value < 0:
         return None
-    return Fraction(value)
-
-
-def _k8s_value(value: object) -> Fraction | None:
-    if isinstance(value, str):
-        return _k8s_exact(value)
-    return _number(value)
+    return value.as_integer_ratio()
 
 
 def k8s_cpu(value: object) -> float | None:
     """Cores from a Kubernetes cpu quantity: ``"500m"`` -> 0.5, ``2`` -> 2.0."""
-    exact = _k8s_value(value)
+    if isinstance(value, str):
+        return _k8s_cpu_text(value)
+    return _cores(_number(value))
+
+
+# the same few quantities ("500m", "1Gi") fill a whole tree of manifests: parse each text once
+@lru_cache(maxsize=2048)
+def _k8s_cpu_text(text: str) -> float | None:
+    return _cores(_k8s_exact(text))
+
+
+def _cores(exact: Exact | None) -> float | None:
     if exact is None:
         return None
     try:
-        cores = float(exact)
+        cores = exact[0] / exact[1]
     except OverflowError:
         return None
     return cores if math.isfinite(cores) else None
@@ -118,10 +126,20 @@ def k8s_memory(value: object) -> int | None:
     Fractions of a byte round up, as ``Quantity.Value()`` does (``"1500m"`` -> 2);
     values past int64 are rejected because the API server cannot hold them.
     """
-    exact = _k8s_value(value)
+    if isinstance(value, str):
+        return _k8s_memory_text(value)
+    return _bytes(_number(value))
+
+
+@lru_cache(maxsize=2048)
+def _k8s_memory_text(text: str) -> int | None:
+    return _bytes(_k8s_exact(text))
+
+
+def _bytes(exact: Exact | None) -> int | None:
     if exact is None:
         return None
-    amount = math.ceil(exact)
+    amount = -(-exact[0] // exact[1])
     return amount if amount <= _INT64_MAX else None
 
 
@@ -201,7 +219,7 @@ def compose_memory(value: object) -> int | None:
     exact = _number(value)
     if exact is None:
         return None
-    amount = int(exact)  # truncate like the float path above
+    amount = exact[0] // exact[1]  # truncate like the float path above (never negative here)
     return amount if amount <= _INT64_MAX else None
 
 

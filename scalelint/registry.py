@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from . import entrypoints
 from .findings import RuleInfo, Severity
 from .loader import LoadError, compose_documents
 
@@ -82,7 +82,7 @@ def _require(node: dict[str, Any], key: str, path: str, kind: type) -> Any:
 
 def parse_rule(path: str, text: str, builtin: bool) -> Rule:
     try:
-        docs = compose_documents(text, path)
+        docs = compose_documents(text, path, anchors=False)
     except LoadError as exc:
         raise RegistryError(f"{path}:{exc.pos[0]}:{exc.pos[1]}: {exc.message}") from None
     if len(docs) != 1 or not isinstance(docs[0].root, dict):
@@ -128,14 +128,14 @@ def load_rules_dir(directory: str, builtin: bool = False) -> list[Rule]:
     return rules
 
 
-def _entry_points(group: str) -> list[metadata.EntryPoint]:
-    return sorted(metadata.entry_points(group=group), key=lambda ep: ep.name)
+def _entry_points(group: str) -> list[Any]:
+    return entrypoints.entry_points(group)
 
 
 class Registry:
     def __init__(self) -> None:
         self.rules: dict[str, Rule] = {}
-        self._template_eps: dict[str, metadata.EntryPoint] = {}
+        self._template_eps: dict[str, Any] = {}
         self._templates: dict[str, Template] = {}
 
     @classmethod

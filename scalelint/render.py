@@ -20,8 +20,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .config import DEFAULT_RENDER_TIMEOUT, RENDER_TIMEOUT_ENV, render_timeout
 from .discover import CHART_NAME, KUSTOMIZATION_NAMES, RenderDir
-from .findings import Finding, Loc, Notice, Related
+from .findings import Finding, Loc, Notice, Related, merge_related
 from .kube import flatten
 from .loader import Document, LoadError, Suppressions, compose_documents, load_path
 from .yamltree import YMap, YSeq, get_map
@@ -30,18 +31,10 @@ from .yamltree import YMap, YSeq, get_map
 #: tempfile) load only when something is rendered, so a pre-commit run on one file does not pay for them
 _ORIGIN = "config.kubernetes.io/origin"
 
-DEFAULT_TIMEOUT = 30.0
-TIMEOUT_ENV = "SCALELINT_RENDER_TIMEOUT"
+DEFAULT_TIMEOUT = DEFAULT_RENDER_TIMEOUT
+TIMEOUT_ENV = RENDER_TIMEOUT_ENV
+default_timeout = render_timeout
 _BUILD_METADATA = (["originAnnotations", "transformerAnnotations"], ["originAnnotations"])
-
-
-def default_timeout() -> float:
-    """Seconds one render may take: ``$SCALELINT_RENDER_TIMEOUT``, else 30."""
-    try:
-        value = float(os.environ.get(TIMEOUT_ENV, ""))
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if value > 0 else DEFAULT_TIMEOUT
 
 
 @dataclass
@@ -426,19 +419,6 @@ def attribute(findings: Iterable[Finding], manifest: str | None) -> list[Finding
     note = Related(manifest, 1, 1, f"rendered by {manifest}")
     return [f if f.path == manifest else dataclasses.replace(f, related=tuple(sorted({*f.related, note})))
             for f in findings]
-
-
-def merge_related(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (location, code, message, object): their related locations united."""
-    merged: dict[Finding, Finding] = {}
-    for f in findings:
-        key = dataclasses.replace(f, related=())
-        if key in merged:
-            old = merged[key]
-            merged[key] = dataclasses.replace(old, related=tuple(sorted({*old.related, *f.related})))
-        else:
-            merged[key] = f
-    return list(merged.values())
 
 
 __all__ = ["Mapped", "Rendered", "attribute", "default_timeout", "first_error_line", "map_stdin",

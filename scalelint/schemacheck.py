@@ -7,7 +7,6 @@ and column. jsonschema itself is imported by the callers, lazily: it costs
 """
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -59,6 +58,8 @@ def locate(root: Any, path: Sequence[Any], key: bool = False) -> tuple[str, Pos]
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate (case-insensitive), or ``""``."""
+    import difflib  # only on the way to an error message: every run imports this module
+
     pool = sorted(set(candidates))
     by_lower = {c.lower(): c for c in pool}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)

@@ -132,7 +132,19 @@ def expand_shell(argv: Sequence[str]) -> list[Command]:
     (``sh -c 'migrate && exec "$@"' -- gunicorn ...``) stands for the arguments after
     ``$0``, which are read as a top-level command again.
     """
-    return _expand(list(argv), 0, False, 0, None)
+    key = tuple(argv)
+    commands = _EXPANDED.get(key)
+    if commands is None:
+        if len(_EXPANDED) >= _EXPANDED_MAX:
+            _EXPANDED.clear()
+        commands = _EXPANDED[key] = _expand(list(argv), 0, False, 0, None)
+    return commands
+
+
+#: one container's argv is read by several questions in a row (server, workers, empty flag, database
+#: flags): expand it once. Callers only read the result.
+_EXPANDED: dict[tuple[str, ...], list[Command]] = {}
+_EXPANDED_MAX = 512
 
 
 def _expand(

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from ..config import Config
 from ..findings import Loc, ObjectRef
 from ..model import Container, Group, Spot, Val, Workload, default, known, loc_value, unknown
 from ..spans import find_after
 from ..yamltree import get_map
-from .dbflags import mysql_settings, parse_postgresql_conf, postgres_settings
 from .env import Env, expand_value
 
 _POSTGRES_IMAGES = ("postgres", "*/postgres", "bitnami/postgresql", "*/bitnami/postgresql", "postgis/postgis",
@@ -61,11 +64,21 @@ def image_engine(image: str | None) -> str | None:
         name = name[: len(name) - len(last) + last.index(":")]
     name = name.lower()
     name = name.removeprefix("docker.io/").removeprefix("library/")
-    if any(fnmatch.fnmatchcase(name, p) for p in _POSTGRES_IMAGES):
+    postgres, mysql = _image_patterns()
+    if postgres(name):
         return "postgresql"
-    if any(fnmatch.fnmatchcase(name, p) for p in _MYSQL_IMAGES):
+    if mysql(name):
         return "mysql"
     return None
+
+
+@cache
+def _image_patterns() -> tuple[Callable[[str], Any], Callable[[str], Any]]:
+    """Each image list as one regex (the same test as ``fnmatchcase`` with any pattern), compiled once."""
+    def one(patterns: Iterable[str]) -> Callable[[str], Any]:
+        return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
+
+    return one(_POSTGRES_IMAGES), one(_MYSQL_IMAGES)
 
 
 def _count(text: str, loc: Loc | None, env: Env, kube: bool, label: str) -> Val[int]:
@@ -82,6 +95,8 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
     engine = image_engine(c.image)
     if engine is None:
         return None
+    from . import dbflags  # database command lines: only for database containers
+
     kube = group.kind == "kubernetes"
     dflt_max, dflt_reserved = DEFAULTS[engine]
     max_conn: Val[int] = default(dflt_max, c.loc, f"{engine} default max_connections {dflt_max}")
@@ -102,7 +117,7 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
         if bitnami is not None:
             max_conn = (_count(str(bitnami.value), bitnami.loc, env, kube, "POSTGRESQL_MAX_CONNECTIONS")
                         if bitnami.known else unknown(bitnami.loc, f"POSTGRESQL_MAX_CONNECTIONS: {bitnami.reason}"))
-        for setting, hit in postgres_settings(c.argv).items():
+        for setting, hit in dbflags.postgres_settings(c.argv).items():
             loc = c.token_loc(hit.index, _setting_needles(c, hit.index, setting, hit.flag, hit.value, hit.nested))
             val = _count(hit.value, loc, env, kube, f"{hit.flag} {setting}")
             if setting == "max_connections":
@@ -113,7 +128,7 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
                 reserved_extra = val
         reserved = _sum(superuser, reserved_extra)
     else:
-        for setting, hit in mysql_settings(c.argv).items():
+        for setting, hit in dbflags.mysql_settings(c.argv).items():
             loc = c.token_loc(hit.index, _setting_needles(c, hit.index, setting, hit.flag, hit.value, hit.nested))
             max_conn = _count(hit.value, loc, env, kube, hit.flag)
         reserved = default(0, c.loc, "MySQL's admin connection is outside max_connections")
@@ -151,6 +166,8 @@ def _sum(a: Val[int], b: Val[int]) -> Val[int]:
 
 def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, str, Loc]]:
     """postgresql.conf files from ConfigMaps the container mounts, each setting at its value."""
+    from . import dbflags
+
     out: list[tuple[str, str, Loc]] = []
     ns = wl.namespace or "default"
     for volume, mount in c.mounts.items():
@@ -165,7 +182,7 @@ def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, 
                 continue
             spot = cm.data_spots.get(key) or Spot(cm.data_locs.get(key, cm.loc))
             starts = _line_offsets(text)
-            for setting, (value, line) in parse_postgresql_conf(text).items():
+            for setting, (value, line) in dbflags.parse_postgresql_conf(text).items():
                 if setting in ("max_connections", "superuser_reserved_connections", "reserved_connections"):
                     line_text = text[starts[line - 1]:] if 0 < line <= len(starts) else ""
                     within = find_after(line_text.split("\n", 1)[0], [setting])

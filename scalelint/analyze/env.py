@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 
 from ..findings import Loc
-from ..interpolate import interpolate
 from ..model import Container, EnvRef, Group, State, Val, known, unknown
 
 _KUBE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
@@ -116,6 +115,8 @@ def expand_value(text: str, env: Env, kube: bool) -> tuple[Val[str] | None, str,
         return source, text, reasons
     if "$" in text:
         plain = {k: str(v.value) for k, v in env.items() if v.known}
+        from ..interpolate import interpolate  # compose-style ${VAR} in a value: rare in manifests
+
         result = interpolate(text, plain)
         used = [n for n in result.used if n in env]
         if len(used) == 1:

@@ -27,6 +27,7 @@ class HaReplicas(Template):
     """A highly available workload needs at least ``min-replicas`` pods, also at the HPA's minimum."""
 
     name = "ha-replicas"
+    reads_trees = False
     description = "HA workloads must run at least min-replicas replicas"
     params_schema = {
         "type": "object",
@@ -61,6 +62,7 @@ class HaSpread(Template):
     """Replicas of an HA workload should be spread over nodes or zones."""
 
     name = "ha-spread"
+    reads_trees = False
     description = "HA workloads with several replicas need anti-affinity or topology spread"
     params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
     defaults: dict = {}

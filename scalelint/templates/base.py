@@ -53,6 +53,9 @@ class Template:
     #: JSON Schema of the params (validated when params come from a user's config or rule file)
     params_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
     defaults: ClassVar[dict[str, Any]] = {}
+    #: whether ``check`` reads object trees (``KubeObject.raw``); when no active rule does, a run drops
+    #: each file's tree once its objects are modelled (memory, and what worker processes send back)
+    reads_trees: ClassVar[bool] = True
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -35,6 +35,7 @@ class ConnectionBudget(Template):
     """Demand of every client workload above the database's available connections (or above a share of it)."""
 
     name = "connection-budget"
+    reads_trees = False
     description = "replicas x workers x pool must fit max_connections"
     params_schema = {
         "type": "object",

@@ -101,7 +101,8 @@ class JsonSchema(Template):
         if ctx.group.kind == "kubernetes":
             namespaces, versions = scope.get("namespaces"), scope.get("apiVersions")
             for obj in ctx.group.objects:
-                if ((kinds is not None and obj.kind not in kinds)
+                if (obj.raw is None  # never, while this template reads_trees: the run keeps them
+                        or (kinds is not None and obj.kind not in kinds)
                         or (namespaces is not None and not _glob(obj.namespace, namespaces))
                         or (versions is not None and obj.api_version not in versions)
                         or (names is not None and not _glob(obj.name, names))

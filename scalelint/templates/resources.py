@@ -14,6 +14,7 @@ class ResourceLimits(Template):
     """Each container must declare the listed resources under ``limits`` (or ``requests``)."""
 
     name = "resource-limits"
+    reads_trees = False
     description = "containers must set CPU/memory limits or requests"
     params_schema = {
         "type": "object",

@@ -20,6 +20,7 @@ class WorkersPerPod(Template):
     """Worker processes per pod (summed over its app containers) above a limit."""
 
     name = "workers-per-pod"
+    reads_trees = False
     description = "too many worker processes in one pod"
     params_schema = {
         "type": "object",
@@ -58,6 +59,7 @@ class WorkersCpu(Template):
     """More workers than gunicorn's guidance (2 × cores + 1) for the container's CPU limit."""
 
     name = "workers-cpu"
+    reads_trees = False
     description = "workers exceed 2 x CPU limit + 1"
     params_schema = {
         "type": "object",
@@ -91,6 +93,7 @@ class WorkersMemory(Template):
     """Workers × memory per worker above the container's memory limit."""
 
     name = "workers-memory"
+    reads_trees = False
     description = "workers need more memory than the limit"
     params_schema = {
         "type": "object",

@@ -1,0 +1,292 @@
+"""Per-file work of a run — read, parse, classify, model — in worker processes when there are many files.
+
+Everything here depends on one file only, so several processes can do it side by
+side. The parent takes the results in input order (chunks are consumed in the
+order they were submitted), which makes a run's output byte-identical whatever
+``--jobs`` is. Graphs, facts and rules — everything that looks across files —
+stay in the parent. (Running some rules in a forked copy of the parent was tried
+and measured slower: reading the model in the child updates every object's
+reference count, so copy-on-write copies nearly all of it.)
+
+A file's YAML tree does not outlive its file: objects are modelled right away and
+the tree is dropped (see :class:`scalelint.kube.Modeled`), so memory grows with the
+model, not with the bytes read, and a worker sends back a few small objects per
+manifest rather than a positioned tree.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from . import kube, shapes
+from .discover import _is_compose_name
+from .findings import Notice
+from .loader import LoadedFile, Suppressions, load_path
+from .yamltree import Pos, YMap
+
+STDIN = "-"
+#: a process pool pays for itself only past this many files or bytes (a pre-commit run never forks)
+MIN_FILES = 64
+MIN_BYTES = 2 * 1024 * 1024
+#: at most this many files per task sent to a worker (about 16 tasks per process: the load balances
+#: and the last tasks, which nobody can help with, are short)
+CHUNK_MAX = 64
+
+Progress = Callable[[int, int], None]
+
+
+class FileResult:
+    """What one file contributes to a run, as plain picklable data (a slotted class: cheap to
+    create at import, to build, and to send back from a worker)."""
+
+    __slots__ = (
+        "compose_root",
+        "documents",
+        "error",
+        "explicit",
+        "extra_suppressions",
+        "helm",
+        "notices",
+        "objects",
+        "path",
+        "suppressions",
+    )
+
+    def __init__(self, path: str, explicit: bool, suppressions: Suppressions | None = None,
+                 documents: int = 0) -> None:
+        self.path = path
+        self.explicit = explicit
+        #: (message, position) of an SL000 problem
+        self.error: tuple[str, Pos] | None = None
+        #: a Helm template: where its first ``{{`` is
+        self.helm: Pos | None = None
+        self.suppressions = suppressions if suppressions is not None else Suppressions()
+        #: a compose file's root mapping (compose projects merge across files: modelled by the parent)
+        self.compose_root: YMap | None = None
+        self.objects: list[kube.Modeled] = []
+        self.documents = documents
+        #: ``# Source:`` files of a rendered stream on stdin → their suppressions
+        self.extra_suppressions: dict[str, Suppressions] | None = None
+        #: wrong types where the models read (:mod:`scalelint.shapes`)
+        self.notices: list[Notice] = []
+
+    @property
+    def found(self) -> bool:
+        return self.compose_root is not None or bool(self.objects)
+
+
+def helm_pos(text: str) -> Pos:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        col = line.find("{{")
+        if col != -1:
+            return lineno, col + 1
+    return 1, 1
+
+
+def classify(lf: LoadedFile, explicit: bool, keep_raw: bool) -> FileResult:
+    """A loaded file → a compose root, modelled Kubernetes objects, a problem, or nothing."""
+    res = FileResult(lf.path, explicit, suppressions=lf.suppressions, documents=len(lf.documents))
+    if lf.error is not None:
+        res.error = (lf.error.message, lf.error.pos)
+        return res
+    if lf.skip_reason == "helm":
+        res.helm = helm_pos(lf.text)
+        return res
+    first = lf.documents[0].root if lf.documents else None
+    if ((_compose_name(os.path.basename(lf.path)) or _looks_like_compose(first)) and isinstance(first, dict)
+            and (_looks_like_compose(first) or not kube.is_object(first))):
+        res.compose_root = first  # type: ignore[assignment]
+        return res
+    if lf.path == STDIN:
+        from . import render
+
+        keep_raw = True  # one stream, modelled in this process: its trees cost nothing to keep
+        mapped = render.map_stdin(lf.text, lf.documents)
+        if mapped is not None:  # a rendered stream: objects point at its `# Source:` / origin files
+            res.extra_suppressions = mapped.suppressions
+            res.objects = [kube.model_object(obj, path, keep_raw) for obj, path in mapped.objects]
+            for obj, path in mapped.objects:
+                res.notices.extend(shapes.kube_notices(obj, path))
+            if res.objects:
+                return res
+    for doc in lf.documents:
+        for obj in kube.flatten(doc.root):
+            res.objects.append(kube.model_object(obj, lf.path, keep_raw))
+        res.notices.extend(shapes.document_notices(doc.root, lf.path))
+    return res
+
+
+def _compose_name(name: str) -> bool:
+    return _is_compose_name(name.lower())
+
+
+def _looks_like_compose(root: Any) -> bool:
+    # compose.looks_like_compose, without importing the compose model for every Kubernetes file
+    return (isinstance(root, dict) and isinstance(root.get("services"), dict)
+            and "apiVersion" not in root and "kind" not in root)
+
+
+def work_file(path: str, explicit: bool, keep_raw: bool) -> FileResult | None:
+    """One file from disk; None for a JSON file found by the walk that is no manifest (package.json)."""
+    lf = load_path(path)
+    if not explicit and path.lower().endswith(".json") and lf.error is None and "apiVersion" not in lf.text:
+        return None
+    return classify(lf, explicit, keep_raw)
+
+
+def _work_chunk(chunk: list[tuple[str, bool]], keep_raw: bool) -> list[FileResult | None]:
+    return [work_file(path, explicit, keep_raw) for path, explicit in chunk]
+
+
+def _init_worker() -> None:
+    import signal
+
+    gc.disable()  # see no_gc(): a worker's garbage has no cycles, and it exits when the run ends
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Switch the cycle collector off for the run: positioned trees and model objects are
+    millions of small containers without cycles, and collecting them as they are made
+    doubles the time of a large run. Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def auto_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _worth_a_pool(paths: list[str]) -> bool:
+    if len(paths) >= MIN_FILES:
+        return True
+    total = 0
+    for path in paths:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue
+        if total >= MIN_BYTES:
+            return True
+    return False
+
+
+def _context() -> Any:
+    import multiprocessing
+
+    # fork on Linux: workers start in milliseconds with every module already imported
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class Batch:
+    """The files of a run, worked on as soon as the batch is made; iterate for results in input order.
+
+    ``jobs`` > 1 starts a process pool when the files are worth it (:data:`MIN_FILES`,
+    :data:`MIN_BYTES`); the parent can meanwhile do other work (rendering) before it
+    iterates. A pool that breaks (a worker killed) is not fatal: the rest is done here.
+    """
+
+    def __init__(self, targets: list[tuple[str, bool]], keep_raw: bool, jobs: int = 1,
+                 progress: Progress | None = None) -> None:
+        self.targets = targets
+        self.keep_raw = keep_raw
+        self.progress = progress
+        self.jobs = auto_jobs() if jobs <= 0 else jobs
+        self._executor: Any = None
+        self._chunks: list[list[tuple[str, bool]]] = []
+        self._futures: list[Any] = []
+        if self.jobs > 1 and _worth_a_pool([p for p, _ in targets]):
+            self._start()
+
+    @property
+    def parallel(self) -> bool:
+        """Whether the files went to a pool (stays true after the batch is consumed)."""
+        return bool(self._chunks)
+
+    def _start(self) -> None:
+        """Chunks in input order, all offered to ``jobs - 1`` workers, which take them from the front;
+        this process takes the ones still waiting from the back (see :meth:`_chunk_results`)."""
+        from concurrent.futures import ProcessPoolExecutor
+
+        n = len(self.targets)
+        size = max(1, min(CHUNK_MAX, -(-n // (self.jobs * 16))))
+        self._chunks = [self.targets[i:i + size] for i in range(0, n, size)]
+        if len(self._chunks) < 2:
+            self._chunks = []
+            return
+        workers = min(self.jobs - 1, len(self._chunks) - 1)
+        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker)
+        self._futures = [self._executor.submit(_work_chunk, chunk, self.keep_raw) for chunk in self._chunks]
+
+    def __iter__(self) -> Iterator[FileResult | None]:
+        total, done = len(self.targets), 0
+        try:
+            if self._executor is None:
+                for path, explicit in self.targets:
+                    res = work_file(path, explicit, self.keep_raw)
+                    done += 1
+                    self._tick(done, total)  # before the hand-over: the consumer stops after the last one
+                    yield res
+                return
+            for results in self._chunk_results():
+                yield from results
+        finally:
+            self.close()
+
+    def _chunk_results(self) -> Iterator[list[FileResult | None]]:
+        """Each chunk's results in input order, this process working too: while the chunk due next
+        is still in a worker, it cancels the last chunk no worker has started and does that one
+        itself. Workers eat from the front and this process from the back, so nobody waits idle
+        and the order of the output is the order of the input."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        total, done = len(self.targets), 0
+        mine: dict[int, list[FileResult | None]] = {}
+        back = len(self._futures) - 1
+        for i, future in enumerate(self._futures):
+            while i not in mine and not future.done():
+                while back > i and (back in mine or not self._futures[back].cancel()):
+                    back -= 1
+                take = back if back > i else (i if future.cancel() else None)
+                if take is None:
+                    wait([future], return_when=FIRST_COMPLETED)
+                    continue
+                mine[take] = _work_chunk(self._chunks[take], self.keep_raw)
+                done += len(self._chunks[take])
+                self._tick(done, total)
+            if i in mine:
+                results = mine.pop(i)
+            else:
+                try:
+                    results = future.result()
+                except BrokenProcessPool:  # a worker was killed: do its part here
+                    results = _work_chunk(self._chunks[i], self.keep_raw)
+                done += len(results)
+                self._tick(done, total)
+            yield results
+
+    def close(self) -> None:
+        """Stop the workers (a run that failed before reading every result must not wait for them)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _tick(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
