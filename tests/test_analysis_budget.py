@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import lint, pos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,23 +18,15 @@ from scalelint.analyze.links import Endpoint, Pool
 from scalelint.config import Config
 from scalelint.findings import Loc, ObjectRef
 from scalelint.model import State, Workload, default, known
-from scalelint.pipeline import Options, Run, run
+from scalelint.pipeline import Run
 from scalelint.registry import Registry
 
 REGISTRY = Registry.load()
 KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN
 
 
-def pos(text: str, needle: str) -> tuple[int, int]:
-    at = text.index(needle)
-    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
-def lint(tmp_path: Path, files: dict[str, str], config: Config | None = None) -> Run:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    paths = [str(tmp_path / n) for n in files if n.endswith((".yaml", ".yml"))]
-    return run(Options(paths=paths), config or Config(), REGISTRY)
 
 
 def findings(r: Run, code: str):

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import lint, pos
 
 from scalelint.analyze.links import endpoints, kube_target
 from scalelint.config import Config, ExternalDatabase
@@ -66,16 +67,8 @@ spec:
 """
 
 
-def pos(text: str, needle: str) -> tuple[int, int]:
-    at = text.index(needle)
-    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
-def lint(tmp_path: Path, files: dict[str, str], config: Config | None = None) -> Run:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    paths = [str(tmp_path / n) for n in files if n.endswith((".yaml", ".yml"))]
-    return run(Options(paths=paths), config or Config(), REGISTRY)
 
 
 def links(r: Run) -> dict[str, set[str]]:

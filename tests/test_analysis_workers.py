@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import lint, pos
 
 from scalelint.config import DEFAULT_WORKERS_ENV, Config
 from scalelint.findings import Loc
 from scalelint.model import State
-from scalelint.pipeline import Options, Run, run
+from scalelint.pipeline import Run
 from scalelint.registry import Registry
 
 REGISTRY = Registry.load()
@@ -51,27 +52,10 @@ services:
 KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN
 
 
-def pos(text: str, needle: str) -> tuple[int, int]:
-    """1-based (line, column) of the first occurrence of ``needle``."""
-    at = text.index(needle)
-    line = text.count("\n", 0, at) + 1
-    return line, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
-def write(tmp_path: Path, files: dict[str, str]) -> dict[str, str]:
-    out = {}
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        out[name] = text
-    return out
 
 
-def lint(tmp_path: Path, files: dict[str, str], config: Config | None = None) -> Run:
-    write(tmp_path, files)
-    yaml_files = [str(tmp_path / n) for n in files if n.endswith((".yaml", ".yml"))]
-    return run(Options(paths=yaml_files), config or Config(), REGISTRY)
 
 
 def workers_of(r: Run, name: str = "api"):
