@@ -34,7 +34,7 @@ from .model import (
     unknown,
 )
 from .spans import Written, position
-from .yamltree import YMap, YSeq, anchors_of, get_map, get_seq, get_str
+from .yamltree import YMap, YSeq, anchors_of, get_map, get_seq, get_str, set_written
 
 #: keys whose value replaces the base instead of merging (compose-go override rules)
 _REPLACE = {"command", "entrypoint"}
@@ -134,19 +134,11 @@ def _keep_written(node: YMap | YSeq, key: Any, old: Any, new: Any, out: YMap | Y
     if isinstance(old, str) and old != new:
         written = Written(written.anchors if written else None, old)
     if written is not None:
-        if out.anchors is None:
-            out.anchors = {}
-        out.anchors[key] = written
+        set_written(out, key, written)
 
 
 def _copy_written(src: YMap, key: Any, out: YMap) -> None:
-    written = anchors_of(src, key)
-    if written is not None:
-        if out.anchors is None:
-            out.anchors = {}
-        out.anchors[key] = written
-    elif out.anchors and key in out.anchors:
-        del out.anchors[key]
+    set_written(out, key, anchors_of(src, key))
 
 
 def merge(base: Any, over: Any, keypath: str = "") -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 from . import fastyaml
 from .fastyaml import tag_text
 from .spans import Written, compute, wants_anchors
-from .yamltree import Pos, YMap, YSeq
+from .yamltree import Pos, YMap, YSeq, anchors_of, set_written
 
 #: Files larger than this are not read (reported as SL000). Real manifests are
 #: kilobytes; a generated bundle of several thousand objects is a few MB.
@@ -486,11 +486,7 @@ class _Converter:
             for k, v in source.items():
                 if k not in out:
                     out.put(k, v, source.key_pos(k), source.value_pos(k), source.tag(k))
-                    anchors = source.anchors.get(k) if source.anchors else None
-                    if anchors is not None:
-                        if out.anchors is None:
-                            out.anchors = {}
-                        out.anchors[k] = anchors
+                    set_written(out, k, anchors_of(source, k))
         return out
 
     def _anchors(self, node: Any, value: str) -> Any:

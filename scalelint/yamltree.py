@@ -111,6 +111,17 @@ def anchors_of(node: YMap | YSeq, key: Any) -> Any:
     return node.anchors.get(key) if node.anchors else None
 
 
+def set_written(node: "YMap | YSeq", key: Any, written: Any) -> None:
+    """Record (or, with None, forget) how the string at ``key`` was written (see :mod:`scalelint.spans`)."""
+    if written is None:
+        if node.anchors and key in node.anchors:
+            del node.anchors[key]
+        return
+    if node.anchors is None:
+        node.anchors = {}
+    node.anchors[key] = written
+
+
 def get_map(node: Any, key: str) -> YMap | None:
     """``node[key]`` when both are mappings; None for any other shape (wrong types never raise)."""
     if isinstance(node, dict):
