@@ -67,23 +67,8 @@ spec:
           image: registry.example.com/api:1.4.2
           command: ["gunicorn", "-w", "4", "app:app"]
 YAML
-cat >"$work/user/good/deploy.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: api}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers:
-        - name: api
-          image: registry.example.com/api:1.4.2
-          command: ["gunicorn", "-w", "4", "app:app"]
+# the good file is the bad one with the resources it lacks
+{ cat "$work/user/bad/deploy.yaml"; cat <<'YAML'; } >"$work/user/good/deploy.yaml"
           resources:
             requests: {cpu: "2", memory: 2Gi}
             limits: {cpu: "2", memory: 2Gi}
