@@ -19,7 +19,8 @@ T = TypeVar("T")
 
 class State(str, Enum):
     KNOWN = "known"
-    DEFAULT = "default"  # not written anywhere: the platform's default applies
+    DEFAULT = "default"  # not written anywhere: the platform's or a library's documented default applies
+    ASSUMED = "assumed"  # nothing says: scalelint's guess, and every message says so
     UNKNOWN = "unknown"  # written, but not resolvable statically (Secret, $(nproc), unset var)
 
 
@@ -74,6 +75,10 @@ def known(value: T, loc: Loc | None) -> Val[T]:
 
 def default(value: T, loc: Loc | None, reason: str) -> Val[T]:
     return Val(value, loc, State.DEFAULT, reason)
+
+
+def assumed(value: T, loc: Loc | None, reason: str) -> Val[T]:
+    return Val(value, loc, State.ASSUMED, reason)
 
 
 def unknown(loc: Loc | None, reason: str) -> Val[Any]:

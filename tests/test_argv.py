@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalelint.analyze.argv import (
+from scalelint.sources.argv import (
     ArgHit,
     env_references,
     expand_shell,

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalelint.analyze.argv import ArgHit
-from scalelint.analyze.dbflags import (
+from scalelint.sources.argv import ArgHit
+from scalelint.sources.dbflags import (
     mysql_settings,
     parse_my_cnf,
     parse_postgresql_conf,

@@ -95,7 +95,7 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
     engine = image_engine(c.image)
     if engine is None:
         return None
-    from . import dbflags  # database command lines: only for database containers
+    from ..sources import dbflags  # database command lines: only for database containers
 
     kube = group.kind == "kubernetes"
     dflt_max, dflt_reserved = DEFAULTS[engine]
@@ -166,7 +166,7 @@ def _sum(a: Val[int], b: Val[int]) -> Val[int]:
 
 def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, str, Loc]]:
     """postgresql.conf files from ConfigMaps the container mounts, each setting at its value."""
-    from . import dbflags
+    from ..sources import dbflags
 
     out: list[tuple[str, str, Loc]] = []
     ns = wl.namespace or "default"

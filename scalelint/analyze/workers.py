@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..findings import Loc
 from ..model import Container, State, Val, default, known, unknown
-from . import argv as argvmod
+from ..sources import argv as argvmod
 from .env import Env, expand_value
 
 #: servers that read WEB_CONCURRENCY (gunicorn's own setting; uvicorn reads it too)

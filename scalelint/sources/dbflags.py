@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from scalelint.analyze.argv import ArgHit, expand_shell, server_name
+from scalelint.sources.argv import ArgHit, expand_shell, server_name
 
 __all__ = [
     "MYSQL_KEYS", "POSTGRES_KEYS", "mysql_settings", "parse_my_cnf", "parse_postgresql_conf",
