@@ -1,3 +1,3 @@
-from .cli import entry
+from scalelint.cli import entry
 
 entry()

@@ -9,7 +9,7 @@ and measured slower: reading the model in the child updates every object's
 reference count, so copy-on-write copies nearly all of it.)
 
 A file's YAML tree does not outlive its file: objects are modelled right away and
-the tree is dropped (see :class:`scalelint.kube.Modeled`), so memory grows with the
+the tree is dropped (see :class:`scalelint.model.kube.Modeled`), so memory grows with the
 model, not with the bytes read, and a worker sends back a few small objects per
 manifest rather than a positioned tree.
 """
@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import kube, shapes
-from .discover import _is_compose_name
-from .findings import Notice
-from .loader import LoadedFile, Suppressions, load_path
-from .yamltree import Pos, YMap
+from scalelint.model import kube, shapes
+from scalelint.load.discover import _is_compose_name
+from scalelint.findings import Notice
+from scalelint.load.read import LoadedFile, Suppressions, load_path
+from scalelint.load.tree import Pos, YMap
 
 STDIN = "-"
 #: a process pool pays for itself only past this many files or bytes (a pre-commit run never forks)
@@ -71,7 +71,7 @@ class FileResult:
         self.documents = documents
         #: ``# Source:`` files of a rendered stream on stdin → their suppressions
         self.extra_suppressions: dict[str, Suppressions] | None = None
-        #: wrong types where the models read (:mod:`scalelint.shapes`)
+        #: wrong types where the models read (:mod:`scalelint.model.shapes`)
         self.notices: list[Notice] = []
 
     @property
@@ -102,7 +102,7 @@ def classify(lf: LoadedFile, explicit: bool, keep_raw: bool) -> FileResult:
         res.compose_root = first  # type: ignore[assignment]
         return res
     if lf.path == STDIN:
-        from . import render
+        from scalelint import render
 
         keep_raw = True  # one stream, modelled in this process: its trees cost nothing to keep
         mapped = render.map_stdin(lf.text, lf.documents)

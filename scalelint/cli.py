@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .findings import RunResult, Severity
+from scalelint import __version__
+from scalelint.findings import RunResult, Severity
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -43,22 +43,22 @@ def _use_color(stream: Any) -> bool:
 
 def _render(fmt: str, result: RunResult, color: bool) -> str:
     if fmt == "text":
-        from .formatters import text
+        from scalelint.output import text
 
         return text.render(result, color=color)
     if fmt == "json":
-        from .formatters import jsonfmt
+        from scalelint.output import jsonfmt
 
         return jsonfmt.render(result, tool_version=__version__)
     if fmt == "sarif":
-        from .formatters import sarif
+        from scalelint.output import sarif
 
         return sarif.render(result, tool_version=__version__)
     if fmt == "github":
-        from .formatters import github
+        from scalelint.output import github
 
         return github.render(result, tool_version=__version__)
-    from .formatters import gitlab
+    from scalelint.output import gitlab
 
     return gitlab.render(result, tool_version=__version__)
 
@@ -101,7 +101,7 @@ def _settings(select: tuple[str, ...], ignore: tuple[str, ...], env_file: tuple[
               fail_on: str | None, *, config_path: str | None = None, isolated: bool = False,
               rules_dirs: tuple[str, ...] = ()) -> Any:
     """Defaults ← config file (found upward from the working directory, or ``--config``) ← command line."""
-    from .configfile import ConfigError, load_config, override
+    from scalelint.config.file import ConfigError, load_config, override
 
     try:
         config = load_config(config_path, os.getcwd(), isolated=isolated)
@@ -122,8 +122,8 @@ def _settings(select: tuple[str, ...], ignore: tuple[str, ...], env_file: tuple[
 
 def _registry(config: Any) -> Any:
     """The rules of this run (built-ins, plugins, rules-dirs), with the settings' rule names and params checked."""
-    from .configfile import ConfigError, check_against
-    from .registry import Registry, RegistryError
+    from scalelint.config.file import ConfigError, check_against
+    from scalelint.check.registry import Registry, RegistryError
 
     try:
         registry = Registry.load(config.rules_dirs)
@@ -135,8 +135,8 @@ def _registry(config: Any) -> Any:
 
 def _run(paths: tuple[str, ...], compose_files: tuple[str, ...], config: Any, only_given: bool = False,
          jobs: int = 0, progress: Any = None) -> Any:
-    from .pipeline import Options, run
-    from .registry import RegistryError
+    from scalelint.pipeline import Options, run
+    from scalelint.check.registry import RegistryError
 
     registry = _registry(config)
     try:
@@ -210,13 +210,13 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
     fmt = terminal if output or fmt is None else fmt
     known = None
     if baseline_path or write_baseline:
-        from . import baseline as bl  # json and hashing: only for runs that use a baseline
+        from scalelint.output import baseline as bl  # json and hashing: only for runs that use a baseline
 
         try:
             known = bl.load(baseline_path) if baseline_path and not write_baseline else None
         except bl.BaselineError as exc:
             raise UsageProblem(str(exc)) from None
-    from .progress import for_stream
+    from scalelint.output.progress import for_stream
 
     bar = for_stream(sys.stderr, fmt)
     try:
@@ -233,7 +233,7 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
         click.echo(f"scalelint: recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}", err=True)
         sys.exit(0)
     if known is not None:
-        from .findings import Notice
+        from scalelint.findings import Notice
 
         result.findings, absorbed = bl.new_findings(result.findings, known)
         if absorbed:
@@ -250,7 +250,7 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
     out = _render(fmt, result, color)
     click.echo(out, nl=False, color=color)
     if fmt == "text":
-        from .formatters import text
+        from scalelint.output import text
 
         err_color = _use_color(sys.stderr)
         click.echo(text.render_notices(result, err_color), nl=False, err=True, color=err_color)
@@ -264,8 +264,8 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
 @_apply(_config_opts)
 def rules(fmt: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
     """List every rule: code, name, severity, and whether it is on (with the config file applied)."""
-    from .engine import select as select_rules
-    from .registry import RegistryError
+    from scalelint.check.engine import select as select_rules
+    from scalelint.check.registry import RegistryError
 
     config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
     registry = _registry(config)
@@ -296,8 +296,8 @@ def report(paths: tuple[str, ...], fmt: str, env_file: tuple[str, ...], use_env:
            compose_files: tuple[str, ...], only_given: bool, config_path: str | None, isolated: bool,
            rules_dirs: tuple[str, ...]) -> None:
     """Capacity table: each database's connection budget and each client's share of it."""
-    from .analyze.capacity import group_report
-    from .formatters import report as fmt_report
+    from scalelint.analyze.capacity import group_report
+    from scalelint.output import report as fmt_report
 
     config = _settings((), (), env_file, use_env, None, config_path=config_path, isolated=isolated,
                        rules_dirs=rules_dirs)
@@ -322,8 +322,8 @@ def _warn_ratio(run: Any) -> float:
 @_apply(_config_opts)
 def explain(rule: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
     """Print the documentation of RULE (code or name): what it checks, why, examples, fix, params."""
-    from . import docs
-    from .schemacheck import did_you_mean
+    from scalelint.output import docs
+    from scalelint.config.schema import did_you_mean
 
     config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
     registry = _registry(config)

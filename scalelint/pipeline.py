@@ -10,17 +10,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import kube
-from .analyze.facts import Facts
-from .batch import Batch, FileResult, Progress, classify, no_gc
-from .config import Config, render_timeout
-from .discover import Discovery, Target, discover
-from .engine import Selection, object_ignores, run_checks, select, suppressed
-from .findings import Finding, Loc, Notice, ObjectRef, Related, RunResult, merge_related
-from .loader import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
-from .model import Group
-from .registry import Registry
-from .yamltree import YMap
+from scalelint.model import kube
+from scalelint.analyze.facts import Facts
+from scalelint.batch import Batch, FileResult, Progress, classify, no_gc
+from scalelint.config import Config, render_timeout
+from scalelint.load.discover import Discovery, Target, discover
+from scalelint.check.engine import Selection, object_ignores, run_checks, select, suppressed
+from scalelint.findings import Finding, Loc, Notice, ObjectRef, Related, RunResult, merge_related
+from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
+from scalelint.model import Group
+from scalelint.check.registry import Registry
+from scalelint.load.tree import YMap
 
 HELM_NOTICE = "looks like a Helm template: render it first, e.g. `helm template . | scalelint check -`"
 STDIN = "-"
@@ -138,7 +138,7 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
         checked: Iterable[Finding] = run_checks(registry, selection, g, f, config)
         manifest = rendered_by.get(g.id)
         if manifest is not None:
-            from .render import attribute
+            from scalelint.render import attribute
 
             checked = attribute(checked, manifest)
         findings.extend(checked)
@@ -158,7 +158,7 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
 def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config,
                     notices: list[Notice]) -> list[Group]:
     """One project per main file, merged with its override file; ``-f`` files form one project."""
-    from . import compose  # only compose runs pay for interpolation and the compose model
+    from scalelint.model import compose  # only compose runs pay for interpolation and the compose model
 
     by_path = dict(files)
     groups: list[Group] = []
@@ -236,7 +236,7 @@ def _render_all(disc: Discovery, opts: Options, config: Config, notices: list[No
     """Each kustomization/chart → its own graph (SPEC §1); a failed render → SL000 on its manifest."""
     if not disc.renders:
         return [], {}, {}
-    from . import render  # kustomize, helm and the source maps: only for runs that render
+    from scalelint import render  # kustomize, helm and the source maps: only for runs that render
 
     todo, plan_notices = render.plan(disc.renders)
     notices.extend(plan_notices)

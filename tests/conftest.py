@@ -7,7 +7,7 @@ import pytest
 
 from scalelint.config import Config
 from scalelint.pipeline import Options, Run, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

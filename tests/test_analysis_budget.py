@@ -19,7 +19,7 @@ from scalelint.config import Config
 from scalelint.findings import Loc, ObjectRef
 from scalelint.model import State, Workload, default, known
 from scalelint.pipeline import Run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN

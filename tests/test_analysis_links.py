@@ -12,7 +12,7 @@ from scalelint.analyze.links import endpoints, kube_target
 from scalelint.config import Config, ExternalDatabase
 from scalelint.model import State, Val, known
 from scalelint.pipeline import Options, Run, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 
@@ -423,7 +423,7 @@ def test_endpoints_ipv6_and_multi_host() -> None:
 
 
 def test_config_database_finding_points_at_its_config_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scalelint.configfile import load_config
+    from scalelint.config.file import load_config
 
     (tmp_path / ".scalelint.yaml").write_text(
         "databases:\n"

@@ -19,7 +19,7 @@ from scalelint.config import DEFAULT_WORKERS_ENV, Config
 from scalelint.findings import Loc
 from scalelint.model import State
 from scalelint.pipeline import Run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 

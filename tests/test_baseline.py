@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scalelint.baseline import Baseline, new_findings, render
+from scalelint.output.baseline import Baseline, new_findings, render
 from scalelint.cli import main
 from scalelint.findings import Finding, ObjectRef, Severity
 

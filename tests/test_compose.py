@@ -6,7 +6,7 @@ from pathlib import Path
 from scalelint.config import Config
 from scalelint.model import State
 from scalelint.pipeline import Options, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 
 def project(tmp_path: Path, files: dict[str, str], **opts: object) -> list:

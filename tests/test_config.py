@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from scalelint.cli import main
 from scalelint.config import ExternalDatabase
-from scalelint.configfile import find_config, load_config
+from scalelint.config.file import find_config, load_config
 
 NO_LIMITS = """\
 apiVersion: apps/v1
@@ -413,7 +413,7 @@ helm: {values: [values.yaml, values-prod.yaml]}
 
 
 def test_schema_is_shipped_and_covers_spec_keys() -> None:
-    from scalelint.configfile import config_schema
+    from scalelint.config.file import config_schema
 
     import jsonschema
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml as pyyaml
 
-from scalelint import loader
+from scalelint.load import read as loader
 from scalelint.config import Config
 from scalelint.pipeline import HELM_NOTICE, Options, Run, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -85,7 +85,7 @@ def test_every_output_of_the_corpus(corpus_run: Run) -> None:
     import json
 
     from scalelint.analyze.capacity import group_report
-    from scalelint.formatters import github, gitlab, jsonfmt, report, sarif, text
+    from scalelint.output import github, gitlab, jsonfmt, report, sarif, text
 
     res = corpus_run.result
     text.render(res)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from scalelint.cli import main
-from scalelint.docs import TABLE_END, TABLE_START, builtin_rules, readme_table, replace_table
+from scalelint.output.docs import TABLE_END, TABLE_START, builtin_rules, readme_table, replace_table
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_readme_table_lists_every_builtin_rule() -> None:
 
 
 def test_readme_table_module_entry_point() -> None:
-    proc = subprocess.run([sys.executable, "-m", "scalelint.docs", "--readme-table"], check=False, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "scalelint.output.docs", "--readme-table"], check=False, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and proc.stdout == readme_table()
 
@@ -110,12 +110,12 @@ def test_readme_table_module_entry_point() -> None:
 def test_update_readme(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n{TABLE_START}\nold\n{TABLE_END}\n\nmore\n")
-    proc = subprocess.run([sys.executable, "-m", "scalelint.docs", "--update-readme", str(readme)],
+    proc = subprocess.run([sys.executable, "-m", "scalelint.output.docs", "--update-readme", str(readme)],
                           check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
     assert readme.read_text() == f"# x\n\n{TABLE_START}\n{readme_table()}{TABLE_END}\n\nmore\n"
     readme.write_text("no markers\n")
-    proc = subprocess.run([sys.executable, "-m", "scalelint.docs", "--update-readme", str(readme)],
+    proc = subprocess.run([sys.executable, "-m", "scalelint.output.docs", "--update-readme", str(readme)],
                           check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "markers" in proc.stderr
 
@@ -128,4 +128,4 @@ def test_readme_rule_table_is_current() -> None:
     if TABLE_START not in text or TABLE_END not in text:
         pytest.skip("README.md has no rules-table markers yet")
     assert replace_table(text, readme_table()) == text, (
-        "README rule table is stale: run `python -m scalelint.docs --update-readme README.md`")
+        "README rule table is stale: run `python -m scalelint.output.docs --update-readme README.md`")

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from scalelint import entrypoints, fastyaml
+from scalelint.check import entrypoints
+from scalelint.load import fastyaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus"

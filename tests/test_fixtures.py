@@ -52,7 +52,7 @@ import pytest
 
 from scalelint.config import Config
 from scalelint.pipeline import Options, Run, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -136,7 +136,7 @@ def _config(case: Case) -> Config:
     """The case's own ``.scalelint.yaml`` (directory cases only), then the selection on top."""
     config_file = case.path / CONFIG_NAME if case.path.is_dir() else None
     if config_file is not None and config_file.is_file():
-        from scalelint.configfile import load_config
+        from scalelint.config.file import load_config
 
         config = load_config(str(config_file), str(case.path))
     else:

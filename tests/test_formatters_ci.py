@@ -27,7 +27,7 @@ from scalelint.findings import (
     RunResult,
     Severity,
 )
-from scalelint.formatters import github, gitlab, sarif
+from scalelint.output import github, gitlab, sarif
 
 VERSION = "1.2.3"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -23,11 +23,11 @@ import yaml as pyyaml
 from scalelint.analyze.capacity import group_report
 from scalelint.config import Config
 from scalelint.findings import RunResult
-from scalelint.formatters import jsonfmt
-from scalelint.formatters import report as fmt_report
-from scalelint.formatters import text as fmt_text
+from scalelint.output import jsonfmt
+from scalelint.output import report as fmt_report
+from scalelint.output import text as fmt_text
 from scalelint.pipeline import Options, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 
@@ -729,7 +729,7 @@ def test_forty_megabytes_of_manifests(tmp_path: Path) -> None:
 
 
 def test_over_the_size_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scalelint import loader
+    from scalelint.load import read as loader
 
     monkeypatch.setattr(loader, "MAX_FILE_BYTES", 1000)
     write(tmp_path, {"big.yaml": "a: " + "x" * 2000 + "\n"})

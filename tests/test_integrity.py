@@ -197,9 +197,9 @@ def test_inputs_are_never_written_in_process(tree: Path) -> None:
     """The Python API, with every formatter and the report (no subprocess between the checks)."""
     from scalelint.analyze.capacity import group_report
     from scalelint.config import Config
-    from scalelint.formatters import github, gitlab, jsonfmt, report, sarif, text
+    from scalelint.output import github, gitlab, jsonfmt, report, sarif, text
     from scalelint.pipeline import Options, run
-    from scalelint.registry import Registry
+    from scalelint.check.registry import Registry
 
     before = snapshot(tree)
     r = run(Options(paths=[str(tree)], jobs=1), Config(), Registry.load())

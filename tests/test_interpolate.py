@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalelint.interpolate import (
+from scalelint.model.interpolate import (
     Interpolated,
     has_interpolation,
     interpolate,

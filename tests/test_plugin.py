@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import os
 
-from scalelint.templates.base import BoundRule, Context, Template
+from scalelint.check.templates.base import BoundRule, Context, Template
 
 
 def rules_dir() -> str:

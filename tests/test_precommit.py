@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from scalelint.cli import main
-from scalelint.discover import RenderDir, Target, discover
+from scalelint.load.discover import RenderDir, Target, discover
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / ".pre-commit-hooks.yaml"

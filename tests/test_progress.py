@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scalelint import progress
+from scalelint.output import progress
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -11,14 +11,14 @@ import yaml as pyyaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scalelint import loader
+from scalelint.load import read as loader
 from scalelint.analyze.capacity import group_report
 from scalelint.config import Config
 from scalelint.findings import RunResult
-from scalelint.formatters import github, gitlab, jsonfmt, sarif, text
-from scalelint.formatters import report as fmt_report
+from scalelint.output import github, gitlab, jsonfmt, sarif, text
+from scalelint.output import report as fmt_report
 from scalelint.pipeline import Options, Run, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 #: SCALELINT_PROPERTY_EXAMPLES=2000 for a longer hunt; 60 keeps the suite fast
@@ -277,7 +277,7 @@ def _real_depth(text_: str) -> int:
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, StreamEndEvent
 
-    from scalelint import fastyaml
+    from scalelint.load import fastyaml
 
     parser = fastyaml.CParser(text_)
     depth = deepest = 0

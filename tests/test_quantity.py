@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalelint.quantity import (
+from scalelint.model.quantity import (
     compose_cpus,
     compose_memory,
     format_bytes,

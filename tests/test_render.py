@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from scalelint import render
 from scalelint.cli import main
 from scalelint.config import Config
-from scalelint.discover import RenderDir
+from scalelint.load.discover import RenderDir
 from scalelint.findings import RunResult
-from scalelint.helmmap import align
-from scalelint.kube import identity
+from scalelint.render.helmmap import align
+from scalelint.model.kube import identity
 from scalelint.model import loc_key, loc_value
 from scalelint.pipeline import Options, Run, run
-from scalelint.registry import Registry
-from scalelint.yamltree import get_map, get_seq
+from scalelint.check.registry import Registry
+from scalelint.load.tree import get_map, get_seq
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 KUSTOMIZE_TOOL = shutil.which("kustomize") or shutil.which("kubectl")
@@ -413,8 +413,8 @@ _trees = st.recursive(_scalars, lambda inner: st.one_of(
 @given(rendered=_trees, sources=st.lists(_trees, max_size=3),
        pointer=st.lists(st.sampled_from(["spec", "containers", "0", "-", "name", "a"]), min_size=1, max_size=4))
 def test_mapping_any_shapes_never_raises(rendered: object, sources: list[object], pointer: list[str]) -> None:
-    from scalelint.loader import compose_documents
-    from scalelint.sourcemap import _Ptr, _walk
+    from scalelint.load.read import compose_documents
+    from scalelint.render.sourcemap import _Ptr, _walk
 
     def tree(value: object, path: str) -> object:
         return compose_documents(json.dumps({"spec": value}), path)[0].root

@@ -12,9 +12,9 @@ import pytest
 
 from scalelint.analyze.capacity import ClientRow, DatabaseRow, GroupReport, group_report
 from scalelint.config import Config
-from scalelint.formatters.report import render_json, render_markdown, render_text
+from scalelint.output.report import render_json, render_markdown, render_text
 from scalelint.pipeline import Options, run
-from scalelint.registry import Registry
+from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from ..config import Config
-from ..findings import Loc, ObjectRef
-from ..model import Container, Group, Spot, Val, Workload, default, known, loc_value, unknown
-from ..spans import find_after
-from ..yamltree import get_map
-from .env import Env, expand_value
+from scalelint.config import Config
+from scalelint.findings import Loc, ObjectRef
+from scalelint.model import Container, Group, Spot, Val, Workload, default, known, loc_value, unknown
+from scalelint.load.spans import find_after
+from scalelint.load.tree import get_map
+from scalelint.analyze.env import Env, expand_value
 
 _POSTGRES_IMAGES = ("postgres", "*/postgres", "bitnami/postgresql", "*/bitnami/postgresql", "postgis/postgis",
                     "*/postgis/postgis", "timescale/timescaledb*", "*/timescale/timescaledb*", "*/postgresql",
@@ -95,7 +95,7 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
     engine = image_engine(c.image)
     if engine is None:
         return None
-    from ..sources import dbflags  # database command lines: only for database containers
+    from scalelint.sources import dbflags  # database command lines: only for database containers
 
     kube = group.kind == "kubernetes"
     dflt_max, dflt_reserved = DEFAULTS[engine]
@@ -166,7 +166,7 @@ def _sum(a: Val[int], b: Val[int]) -> Val[int]:
 
 def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, str, Loc]]:
     """postgresql.conf files from ConfigMaps the container mounts, each setting at its value."""
-    from ..sources import dbflags
+    from scalelint.sources import dbflags
 
     out: list[tuple[str, str, Loc]] = []
     ns = wl.namespace or "default"

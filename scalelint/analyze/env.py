@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..findings import Loc
-from ..model import Container, EnvRef, Group, State, Val, known, unknown
+from scalelint.findings import Loc
+from scalelint.model import Container, EnvRef, Group, State, Val, known, unknown
 
 _KUBE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
 
@@ -115,7 +115,7 @@ def expand_value(text: str, env: Env, kube: bool) -> tuple[Val[str] | None, str,
         return source, text, reasons
     if "$" in text:
         plain = {k: str(v.value) for k, v in env.items() if v.known}
-        from ..interpolate import interpolate  # compose-style ${VAR} in a value: rare in manifests
+        from scalelint.model.interpolate import interpolate  # compose-style ${VAR} in a value: rare in manifests
 
         result = interpolate(text, plain)
         used = [n for n in result.used if n in env]

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..config import Config
-from ..findings import Notice
-from ..model import Container, Group, Val, Workload, default, unknown
-from . import databases as dbmod
-from .budget import Budget, Client
-from .env import Env, resolve
-from .links import Endpoint, Pool, endpoints, kube_target, pool
-from .workers import Workers, workers
+from scalelint.config import Config
+from scalelint.findings import Notice
+from scalelint.model import Container, Group, Val, Workload, default, unknown
+from scalelint.analyze import databases as dbmod
+from scalelint.analyze.budget import Budget, Client
+from scalelint.analyze.env import Env, resolve
+from scalelint.analyze.links import Endpoint, Pool, endpoints, kube_target, pool
+from scalelint.analyze.workers import Workers, workers
 
 
 #: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
@@ -86,7 +86,7 @@ class Facts:
         services_by_ns: dict[str, list] = {}
         for svc in self.group.services:
             services_by_ns.setdefault(svc.namespace, []).append(svc)
-        from ..kube import selects
+        from scalelint.model.kube import selects
 
         for wl in self.group.workloads:
             for c in wl.app_containers:

@@ -1,0 +1,114 @@
+"""SL004 / SL014: workloads that must stay up but can run a single replica, or stack on one node."""
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from scalelint.findings import Finding, Loc
+from scalelint.model import Val, Workload
+from scalelint.check.templates.base import BoundRule, Context, Template, related
+
+#: kinds that the config glob ``ha-required: ["*"]`` covers
+_HA_GLOB_KINDS = {"Deployment", "StatefulSet", "service"}
+
+
+def ha_reasons(wl: Workload, patterns: list[str]) -> list[str]:
+    """Why this workload must be highly available; empty when nothing says so."""
+    reasons = list(wl.ha_reasons)
+    if wl.kind in _HA_GLOB_KINDS:
+        for pattern in patterns:
+            if fnmatch.fnmatchcase(wl.name, pattern):
+                reasons.append(f"config ha-required: {pattern!r}")
+                break
+    return reasons
+
+
+class HaReplicas(Template):
+    """A highly available workload needs at least ``min-replicas`` pods, also at the HPA's minimum."""
+
+    name = "ha-replicas"
+    reads_trees = False
+    description = "HA workloads must run at least min-replicas replicas"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"min-replicas": {"type": "integer", "minimum": 1}},
+    }
+    defaults = {"min-replicas": 2}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        need = rule.params["min-replicas"]
+        for wl in ctx.group.workloads:
+            if wl.kind == "DaemonSet":
+                continue
+            reasons = ha_reasons(wl, ctx.config.ha_required)
+            if not reasons:
+                continue
+            low = ctx.facts.replica_range(wl).min
+            if not low.known or low.value is None or low.value >= need:
+                continue
+            source = _source(wl, low)
+            loc = low.loc if low.loc is not None and low.loc.line else wl.loc
+            plural = "s" if low.value != 1 else ""
+            yield rule.finding(
+                f"{_label(wl)} must be highly available ({'; '.join(reasons)}) but can run "
+                f"{low.value} replica{plural} ({source}); needs at least {need}",
+                loc, wl.ref, related=_related(wl, loc),
+                fix=_fix(wl, need),
+            )
+
+
+class HaSpread(Template):
+    """Replicas of an HA workload should be spread over nodes or zones."""
+
+    name = "ha-spread"
+    reads_trees = False
+    description = "HA workloads with several replicas need anti-affinity or topology spread"
+    params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
+    defaults: dict = {}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        for wl in ctx.group.workloads:
+            if wl.kind == "service" or wl.kind == "DaemonSet" or wl.spread:
+                continue  # one compose host is one node; a DaemonSet is spread by definition
+            reasons = ha_reasons(wl, ctx.config.ha_required)
+            low = ctx.facts.replica_range(wl).min
+            if not reasons or not low.known or low.value is None or low.value < 2:
+                continue
+            yield rule.finding(
+                f"{_label(wl)} runs {low.value} replicas but nothing spreads them: "
+                "all may land on one node and go down together",
+                wl.loc, wl.ref,
+                fix="add topologySpreadConstraints on kubernetes.io/hostname (or topology.kubernetes.io/zone), "
+                    "or a podAntiAffinity rule",
+            )
+
+
+def _label(wl: Workload) -> str:
+    if wl.kind == "service":
+        return f"service {wl.name}"
+    return f"{wl.kind} {wl.namespace}/{wl.name}" if wl.namespace and wl.namespace != "default" else f"{wl.kind} {wl.name}"
+
+
+def _source(wl: Workload, low: Val[int]) -> str:
+    if wl.autoscaler is not None:
+        hpa = wl.autoscaler
+        return f"HPA {hpa.name} minReplicas: {low.value}" + (" (not set)" if low.reason else "")
+    if wl.kind == "service":
+        return low.reason or f"replicas: {low.value}"
+    return low.reason or f"spec.replicas: {low.value}"
+
+
+def _related(wl: Workload, loc: Loc) -> list:
+    out = []
+    for pdb in wl.disruption_budgets:
+        out += related(pdb.loc, f"PodDisruptionBudget {pdb.name} selects this workload")
+    return out
+
+
+def _fix(wl: Workload, need: int) -> str:
+    if wl.autoscaler is not None:
+        return f"set minReplicas: {need} on HPA {wl.autoscaler.name}"
+    if wl.kind == "service":
+        return f"set deploy.replicas: {need}"
+    return f"set spec.replicas: {need} (or add an HPA with minReplicas: {need})"

@@ -1,0 +1,75 @@
+"""SL003 / SL013: connections all clients may open against what the database accepts."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scalelint.analyze.budget import Budget
+from scalelint.findings import Finding, Related
+from scalelint.check.templates.base import BoundRule, Context, Template
+
+
+def breakdown(b: Budget) -> str:
+    """``postgres: demand 300 > 97 available (max_connections 100 − 3 reserved): api … = 300``."""
+    db = b.database
+    mc = db.max_connections.value
+    rs = db.reserved.value
+    terms = "; ".join(c.formula() for c in b.clients)
+    return f"(max_connections {mc} − {rs} reserved): {terms}"
+
+
+def fix_hint(b: Budget) -> str:
+    fits = b.largest_pool_per_worker()
+    parts = []
+    if fits is not None:
+        first = b.clients[0].pool
+        names = (first.size_name if first.limit is not None
+                 else f"{first.size_name} + {first.overflow_name}")
+        parts.append(f"set {names} ≤ {fits} per worker" if fits > 0 else
+                     "cut workers or replicas: not even 1 connection per worker fits")
+    parts.append("put PgBouncer in front" if b.database.engine == "postgresql" else "add a connection proxy")
+    parts.append("raise max_connections")
+    return ", or ".join(parts)
+
+
+class ConnectionBudget(Template):
+    """Demand of every client workload above the database's available connections (or above a share of it)."""
+
+    name = "connection-budget"
+    reads_trees = False
+    description = "replicas x workers x pool must fit max_connections"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"warn-ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
+    }
+    defaults = {"warn-ratio": 1.0}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        ratio = float(rule.params["warn-ratio"])
+        tight = ratio < 1.0
+        for b in ctx.facts.budgets:
+            avail = b.available
+            if avail is None:
+                continue
+            demand = b.demand
+            if tight:
+                if demand <= ratio * avail or demand > avail:
+                    continue  # SL003 reports the overflow itself
+                headline = (f"{b.database.name}: demand {demand} is {demand * 100 // max(avail, 1)}% of the "
+                            f"{avail} available, above the {ratio:g} warning ratio")
+            else:
+                if demand <= avail:
+                    continue
+                headline = f"{b.database.name}: demand {demand} > {avail} available"
+            partial = "" if b.complete else " (at least: some clients are unknown)"
+            assumed = any(c.pool.assumed for c in b.clients)
+            note = (" — unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)"
+                    if assumed else "")
+            rel = [Related(loc.path, loc.line, loc.column, msg) for loc, msg in b.related()
+                   if loc.line and (loc.path, loc.line, loc.column) != (b.database.loc.path, b.database.loc.line,
+                                                                           b.database.loc.column)]
+            yield rule.finding(
+                f"{headline}{partial} {breakdown(b)}{note}",
+                b.database.loc, b.database.obj, related=rel,
+                fix=fix_hint(b),
+            )

@@ -1,0 +1,83 @@
+"""SL001 / SL011: containers without CPU or memory limits (or requests)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scalelint.findings import Finding
+from scalelint.model import Container, LimitRange, Workload
+from scalelint.check.templates.base import BoundRule, Context, Template
+
+_WHAT = {"cpu": "CPU", "memory": "memory"}
+
+
+class ResourceLimits(Template):
+    """Each container must declare the listed resources under ``limits`` (or ``requests``)."""
+
+    name = "resource-limits"
+    reads_trees = False
+    description = "containers must set CPU/memory limits or requests"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "require": {"type": "array", "items": {"enum": ["cpu", "memory"]}, "uniqueItems": True},
+            "include-init-containers": {"type": "boolean"},
+            "section": {"enum": ["limits", "requests"]},
+        },
+    }
+    defaults = {"require": ["memory", "cpu"], "include-init-containers": True, "section": "limits"}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        section = rule.params["section"]
+        require = [r for r in ("memory", "cpu") if r in rule.params["require"]]
+        include_init = rule.params["include-init-containers"]
+        ranges: dict[str, list[LimitRange]] = {}
+        for lr in ctx.group.limit_ranges:
+            ranges.setdefault(lr.namespace, []).append(lr)
+        for wl in ctx.group.workloads:
+            if section == "requests" and wl.kind == "service":
+                continue  # Compose has no scheduler requests worth requiring
+            covered = _covered_by_limit_range(ranges.get(wl.namespace or "", []), section)
+            for c in wl.containers:
+                if c.init and not include_init:
+                    continue
+                missing = [r for r in require if r not in covered and not _has(c, section, r)]
+                if missing:
+                    yield rule.finding(_message(wl, c, section, missing), c.loc, wl.ref, fix=_fix(wl, section, missing))
+
+
+def _has(c: Container, section: str, resource: str) -> bool:
+    res = c.limits if section == "limits" else c.requests
+    if getattr(res, resource) is not None:
+        return True
+    # Kubernetes copies a limit into the request when the request is not written
+    return section == "requests" and getattr(c.limits, resource) is not None
+
+
+def _covered_by_limit_range(ranges: list[LimitRange], section: str) -> set[str]:
+    covered: set[str] = set()
+    for lr in ranges:
+        if (lr.default_cpu if section == "limits" else lr.request_cpu):
+            covered.add("cpu")
+        if (lr.default_memory if section == "limits" else lr.request_memory):
+            covered.add("memory")
+    return covered
+
+
+def _message(wl: Workload, c: Container, section: str, missing: list[str]) -> str:
+    what = " and ".join(_WHAT[m] for m in missing)
+    noun = "limit" if section == "limits" else "request"
+    plural = "s" if len(missing) > 1 else ""
+    if wl.kind == "service":
+        return f"service {wl.name} sets no {what} {noun}{plural}: one container can starve the host"
+    role = "init container" if c.init else "container"
+    consequence = ("one pod can starve the node" if section == "limits"
+                   else "the scheduler places the pod as if it needed nothing")
+    return f"{role} {c.name} of {wl.kind} {wl.name} sets no {what} {noun}{plural}: {consequence}"
+
+
+def _fix(wl: Workload, section: str, missing: list[str]) -> str:
+    if wl.kind == "service":
+        keys = {"cpu": "cpus", "memory": "memory"}
+        return "set " + " and ".join(f"deploy.resources.limits.{keys[m]}" for m in missing)
+    return "set " + " and ".join(f"resources.{section}.{m}" for m in missing)

@@ -1,0 +1,140 @@
+"""SL002 / SL005 / SL006: worker counts against the pod's limit, its CPU and its memory."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scalelint.analyze.workers import Workers
+from scalelint.findings import Finding
+from scalelint.model import State, Workload
+from scalelint.model.quantity import format_bytes, format_cpu, k8s_memory
+from scalelint.check.templates.base import BoundRule, Context, Template, related
+
+
+def _label(wl: Workload) -> str:
+    if wl.kind == "service":
+        return f"service {wl.name}"
+    return f"{wl.kind} {wl.name}"
+
+
+class WorkersPerPod(Template):
+    """Worker processes per pod (summed over its app containers) above a limit."""
+
+    name = "workers-per-pod"
+    reads_trees = False
+    description = "too many worker processes in one pod"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"max-workers-per-pod": {"type": "integer", "minimum": 1}},
+    }
+    defaults = {"max-workers-per-pod": 8}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        limit = int(rule.params["max-workers-per-pod"])
+        for wl in ctx.group.workloads:
+            counted = [(c, w) for c, w in ctx.facts.pod_workers(wl) if w.count.known and w.count.value is not None]
+            total = sum(int(w.count.value or 0) for _, w in counted)
+            if total <= limit or not counted:
+                continue
+            top_c, top = max(counted, key=lambda cw: int(cw[1].count.value or 0))
+            loc = top.count.loc or top_c.loc
+            parts = " + ".join(f"{c.name} {w.count.value} ({w.source})" for c, w in counted)
+            breakdown = f"{parts} = {total}" if len(counted) > 1 else f"{top.source} → {total}"
+            rel = []
+            for c, w in counted:
+                if w.count.loc is not loc:
+                    rel += related(w.count.loc, f"{c.name}: {w.source}")
+                if w.via is not None:
+                    rel += related(w.via, f"{c.name}: the flag that reads it")
+            unit = "pod" if wl.kind != "service" else "container"
+            yield rule.finding(
+                f"{_label(wl)} runs {total} worker processes per {unit} ({breakdown}), more than {limit}: "
+                "workers fight over the same CPU and memory",
+                loc, wl.ref, related=rel,
+                fix=f"keep workers at {limit} or fewer per {unit} and add replicas instead",
+            )
+
+
+class WorkersCpu(Template):
+    """More workers than gunicorn's guidance (2 × cores + 1) for the container's CPU limit."""
+
+    name = "workers-cpu"
+    reads_trees = False
+    description = "workers exceed 2 x CPU limit + 1"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"per-core": {"type": "number", "exclusiveMinimum": 0}, "extra": {"type": "number"}},
+    }
+    defaults = {"per-core": 2, "extra": 1}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        per_core, extra = float(rule.params["per-core"]), float(rule.params["extra"])
+        for wl in ctx.group.workloads:
+            for c, w in ctx.facts.pod_workers(wl):
+                cpu = c.limits.cpu
+                if not _explicit(w) or cpu is None or not cpu.known or cpu.value is None:
+                    continue
+                cap = per_core * float(cpu.value) + extra
+                count = int(w.count.value or 0)
+                if count <= cap:
+                    continue
+                fits = max(int(cap), 1)
+                yield rule.finding(
+                    f"{c.name} of {_label(wl)} runs {count} workers on a CPU limit of {format_cpu(cpu.value)}: "
+                    f"more than {_num(per_core)} × {format_cpu(cpu.value)} + {_num(extra)} = {_num(cap)}",
+                    w.count.loc or c.loc, wl.ref, related=related(cpu.loc, f"CPU limit {format_cpu(cpu.value)}"),
+                    fix=f"use at most {fits} workers, or raise the CPU limit to "
+                        f"{format_cpu(max((count - extra) / per_core, 0.001))}",
+                )
+
+
+class WorkersMemory(Template):
+    """Workers × memory per worker above the container's memory limit."""
+
+    name = "workers-memory"
+    reads_trees = False
+    description = "workers need more memory than the limit"
+    params_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"memory-per-worker": {"type": ["string", "integer"]}},
+    }
+    defaults = {"memory-per-worker": "512Mi"}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        per = k8s_memory(rule.params["memory-per-worker"]) or 512 * 1024 * 1024
+        for wl in ctx.group.workloads:
+            for c, w in ctx.facts.pod_workers(wl):
+                mem = c.limits.memory
+                if not _explicit(w) or mem is None or not mem.known or mem.value is None:
+                    continue
+                count = int(w.count.value or 0)
+                need = count * per
+                if need <= mem.value:
+                    continue
+                fits = int(mem.value // per)
+                noun = "worker" if count == 1 else "workers"
+                yield rule.finding(
+                    f"{c.name} of {_label(wl)} runs {count} {noun} × {format_bytes(per)} = {_mem(need)}, "
+                    f"more than its memory limit of {_mem(int(mem.value))}",
+                    w.count.loc or c.loc, wl.ref,
+                    related=related(mem.loc, f"memory limit {_mem(int(mem.value))}"),
+                    fix=(f"use at most {fits} {'worker' if fits == 1 else 'workers'}, or raise the memory limit "
+                         f"to {_mem(need)}" if fits >= 1 else f"raise the memory limit to {_mem(need)}"),
+                )
+
+
+def _explicit(w: Workers) -> bool:
+    """A worker count somebody wrote down; the implicit 1 of a bare server is nobody's choice."""
+    return w.count.state is State.KNOWN and w.count.value is not None
+
+
+def _mem(n: int) -> str:
+    """Exact binary units when they fit (``1536Mi``), else MiB with one decimal."""
+    text = format_bytes(n)
+    return text if not text.isdigit() else f"{n / 2**20:.1f}Mi"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
