@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scalelint import _moved
+
 __version__ = "0.1.0"
+_moved.install()  # plugins written against the old flat layout keep importing (with a DeprecationWarning)
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .findings import RunResult
+    from scalelint.config import Config
+    from scalelint.findings import RunResult
 
 
 def lint(paths: list[str], config: "Config | None" = None, compose_files: list[str] | None = None) -> "RunResult":
     """Lint ``paths`` and return the findings and notices (nothing is printed)."""
-    from .config import Config
-    from .pipeline import Options, run
-    from .registry import Registry
+    from scalelint.config import Config
+    from scalelint.pipeline import Options, run
+    from scalelint.check.registry import Registry
 
     config = config or Config()
     registry = Registry.load(config.rules_dirs)

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import os
 
-from scalelint.check.templates.base import BoundRule, Context, Template
+from scalelint.templates.base import BoundRule, Context, Template  # the pre-0.2 path: still works
 
 
 def rules_dir() -> str:
