@@ -60,7 +60,8 @@ class MovedFinder:
             return None
         from importlib.util import spec_from_loader
 
-        return spec_from_loader(fullname, _Alias(fullname, new))
+        loader: Any = _Alias(fullname, new)
+        return spec_from_loader(fullname, loader)
 
 
 class _Alias:

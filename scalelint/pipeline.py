@@ -10,17 +10,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalelint.model import kube
 from scalelint.analyze.facts import Facts
 from scalelint.batch import Batch, FileResult, Progress, classify, no_gc
-from scalelint.config import Config, render_timeout
-from scalelint.load.discover import Discovery, Target, discover
 from scalelint.check.engine import Selection, object_ignores, run_checks, select, suppressed
-from scalelint.findings import Finding, Loc, Notice, ObjectRef, Related, RunResult, merge_related
-from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
-from scalelint.model import Group
 from scalelint.check.registry import Registry
+from scalelint.config import Config, render_timeout
+from scalelint.findings import Finding, Loc, Notice, ObjectRef, Related, RunResult, merge_related
+from scalelint.load.discover import Discovery, Target, discover
+from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
 from scalelint.load.tree import YMap
+from scalelint.model import Group, kube
 
 HELM_NOTICE = "looks like a Helm template: render it first, e.g. `helm template . | scalelint check -`"
 STDIN = "-"

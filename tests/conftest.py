@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.pipeline import Options, Run, run
-from scalelint.check.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -15,11 +15,11 @@ from scalelint.analyze.budget import Budget, Client
 from scalelint.analyze.capacity import group_report
 from scalelint.analyze.databases import Database
 from scalelint.analyze.links import Endpoint, Pool
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.findings import Loc, ObjectRef
 from scalelint.model import State, Workload, default, known
 from scalelint.pipeline import Run
-from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN

@@ -9,10 +9,10 @@ import pytest
 from conftest import lint, pos
 
 from scalelint.analyze.links import endpoints, kube_target
+from scalelint.check.registry import Registry
 from scalelint.config import Config, ExternalDatabase
 from scalelint.model import State, Val, known
 from scalelint.pipeline import Options, Run, run
-from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 
@@ -237,8 +237,8 @@ data:
   DATABASE_URL: postgresql://app@pg.db:5432/app?pool_size=3&max_overflow=2
 """
     for body in ("envFrom:\n  - configMapRef: {name: api-config}\n",
-                 "env:\n  - name: DATABASE_URL\n    valueFrom:\n"
-                 "      configMapKeyRef: {name: api-config, key: DATABASE_URL}\n"):
+                 ("env:\n  - name: DATABASE_URL\n    valueFrom:\n"
+                  "      configMapKeyRef: {name: api-config, key: DATABASE_URL}\n")):
         r = lint(tmp_path, {"db.yaml": DB_K8S, "cm.yaml": cm, "api.yaml": k8s_client(body)})
         assert links(r) == {"api": {"postgres"}}
         c = client_of(r, "postgres")

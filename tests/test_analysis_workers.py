@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from conftest import lint, pos
 
+from scalelint.check.registry import Registry
 from scalelint.config import DEFAULT_WORKERS_ENV, Config
 from scalelint.findings import Loc
 from scalelint.model import State
 from scalelint.pipeline import Run
-from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 

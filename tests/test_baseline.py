@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scalelint.output.baseline import Baseline, new_findings, render
 from scalelint.cli import main
 from scalelint.findings import Finding, ObjectRef, Severity
+from scalelint.output.baseline import Baseline, new_findings, render
 
 TWO_CONTAINERS = """\
 apiVersion: apps/v1

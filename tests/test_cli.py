@@ -36,7 +36,7 @@ def run_cli(*args: str, input: str | None = None, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "FORCE_COLOR", "NO_COLOR")}
     base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "scalelint", *args], input=input, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "scalelint", *args], check=False, input=input, capture_output=True, text=True,
                           cwd=cwd, env=base, timeout=120)
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.model import State
 from scalelint.pipeline import Options, run
-from scalelint.check.registry import Registry
 
 
 def project(tmp_path: Path, files: dict[str, str], **opts: object) -> list:

@@ -413,9 +413,9 @@ helm: {values: [values.yaml, values-prod.yaml]}
 
 
 def test_schema_is_shipped_and_covers_spec_keys() -> None:
-    from scalelint.config.file import config_schema
-
     import jsonschema
+
+    from scalelint.config.file import config_schema
 
     jsonschema.Draft202012Validator.check_schema(config_schema())
     keys = set(config_schema()["properties"])

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml as pyyaml
 
-from scalelint.load import read as loader
-from scalelint.config import Config
-from scalelint.pipeline import HELM_NOTICE, Options, Run, run
 from scalelint.check.registry import Registry
+from scalelint.config import Config
+from scalelint.load import read as loader
+from scalelint.pipeline import HELM_NOTICE, Options, Run, run
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

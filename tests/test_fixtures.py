@@ -50,9 +50,9 @@ from typing import Any
 
 import pytest
 
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.pipeline import Options, Run, run
-from scalelint.check.registry import Registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASE_SUFFIXES = (".yaml", ".yml", ".json")

@@ -21,13 +21,13 @@ import pytest
 import yaml as pyyaml
 
 from scalelint.analyze.capacity import group_report
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.findings import RunResult
 from scalelint.output import jsonfmt
 from scalelint.output import report as fmt_report
 from scalelint.output import text as fmt_text
 from scalelint.pipeline import Options, run
-from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 

@@ -196,10 +196,10 @@ def test_inputs_are_never_written(tree: Path, tmp_path: Path) -> None:
 def test_inputs_are_never_written_in_process(tree: Path) -> None:
     """The Python API, with every formatter and the report (no subprocess between the checks)."""
     from scalelint.analyze.capacity import group_report
+    from scalelint.check.registry import Registry
     from scalelint.config import Config
     from scalelint.output import github, gitlab, jsonfmt, report, sarif, text
     from scalelint.pipeline import Options, run
-    from scalelint.check.registry import Registry
 
     before = snapshot(tree)
     r = run(Options(paths=[str(tree)], jobs=1), Config(), Registry.load())

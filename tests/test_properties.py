@@ -11,14 +11,14 @@ import yaml as pyyaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scalelint.load import read as loader
 from scalelint.analyze.capacity import group_report
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.findings import RunResult
+from scalelint.load import read as loader
 from scalelint.output import github, gitlab, jsonfmt, sarif, text
 from scalelint.output import report as fmt_report
 from scalelint.pipeline import Options, Run, run
-from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 #: SCALELINT_PROPERTY_EXAMPLES=2000 for a longer hunt; 60 keeps the suite fast

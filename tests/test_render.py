@@ -15,16 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalelint import render
+from scalelint.check.registry import Registry
 from scalelint.cli import main
 from scalelint.config import Config
-from scalelint.load.discover import RenderDir
 from scalelint.findings import RunResult
-from scalelint.render.helmmap import align
-from scalelint.model.kube import identity
-from scalelint.model import loc_key, loc_value
-from scalelint.pipeline import Options, Run, run
-from scalelint.check.registry import Registry
+from scalelint.load.discover import RenderDir
 from scalelint.load.tree import get_map, get_seq
+from scalelint.model import loc_key, loc_value
+from scalelint.model.kube import identity
+from scalelint.pipeline import Options, Run, run
+from scalelint.render.helmmap import align
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 KUSTOMIZE_TOOL = shutil.which("kustomize") or shutil.which("kubectl")

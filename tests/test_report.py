@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from scalelint.analyze.capacity import ClientRow, DatabaseRow, GroupReport, group_report
+from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.output.report import render_json, render_markdown, render_text
 from scalelint.pipeline import Options, run
-from scalelint.check.registry import Registry
 
 REGISTRY = Registry.load()
 

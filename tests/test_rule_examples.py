@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
+from scalelint.check.registry import Rule, load_rules_dir
 from scalelint.cli import main
 from scalelint.output.docs import EXAMPLE_FILES
-from scalelint.check.registry import Rule, load_rules_dir
 
 RULES = sorted(load_rules_dir(str(ROOT / "rules"), builtin=True), key=lambda r: r.code)
 

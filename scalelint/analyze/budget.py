@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scalelint.findings import Loc
-from scalelint.model import Val, Workload
 from scalelint.analyze.databases import Database
 from scalelint.analyze.links import Endpoint, Pool
+from scalelint.findings import Loc
+from scalelint.model import Val, Workload
 
 
 @dataclass

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scalelint.model import Group, Val
 from scalelint.analyze.budget import Budget, Client
 from scalelint.analyze.facts import Facts
+from scalelint.model import Group, Val
 
 
 @dataclass(frozen=True)

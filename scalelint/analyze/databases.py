@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from scalelint.analyze.env import Env, expand_value
 from scalelint.config import Config
 from scalelint.findings import Loc, ObjectRef
-from scalelint.model import Container, Group, Spot, Val, Workload, default, known, loc_value, unknown
 from scalelint.load.spans import find_after
 from scalelint.load.tree import get_map
-from scalelint.analyze.env import Env, expand_value
+from scalelint.model import Container, Group, Spot, Val, Workload, default, known, loc_value, unknown
 
 _POSTGRES_IMAGES = ("postgres", "*/postgres", "bitnami/postgresql", "*/bitnami/postgresql", "postgis/postgis",
                     "*/postgis/postgis", "timescale/timescaledb*", "*/timescale/timescaledb*", "*/postgresql",

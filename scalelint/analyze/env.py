@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from scalelint.findings import Loc
-from scalelint.model import Container, EnvRef, Group, State, Val, known, unknown
+from scalelint.model import Container, EnvRef, Group, State, Val, unknown
 
 _KUBE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
 

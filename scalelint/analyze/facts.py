@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from scalelint.config import Config
-from scalelint.findings import Notice
-from scalelint.model import Container, Group, Val, Workload, default, unknown
 from scalelint.analyze import databases as dbmod
 from scalelint.analyze.budget import Budget, Client
 from scalelint.analyze.env import Env, resolve
 from scalelint.analyze.links import Endpoint, Pool, endpoints, kube_target, pool
 from scalelint.analyze.workers import Workers, workers
-
+from scalelint.config import Config
+from scalelint.findings import Notice
+from scalelint.model import Container, Group, Val, Workload, default, unknown
 
 #: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
 NON_PYTHON_CLIENTS = frozenset({

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from scalelint.analyze.env import Env
 from scalelint.config import Config
 from scalelint.findings import Loc
 from scalelint.model import Val, default, known, unknown
-from scalelint.analyze.env import Env
 
 URL = re.compile(r"^\s*(postgres(?:ql)?|mysql|mariadb)(?:\+[\w.-]+)?://", re.IGNORECASE)
 HOST_VARS = ("DB_HOST", "POSTGRES_HOST", "PGHOST", "DATABASE_HOST", "MYSQL_HOST",

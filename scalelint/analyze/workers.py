@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scalelint.analyze.env import Env, expand_value
 from scalelint.config import Config
 from scalelint.findings import Loc
 from scalelint.model import Container, State, Val, default, known, unknown
 from scalelint.sources import argv as argvmod
-from scalelint.analyze.env import Env, expand_value
 
 #: servers that read WEB_CONCURRENCY (gunicorn's own setting; uvicorn reads it too)
 _WEB_CONCURRENCY = {"gunicorn", "uvicorn"}

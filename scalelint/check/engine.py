@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalelint.analyze.facts import Facts
+from scalelint.check.registry import INTERNAL, Registry, RegistryError, Rule
+from scalelint.check.templates.base import BoundRule, Context
 from scalelint.config import Config
 from scalelint.findings import Finding, ObjectRef, RuleInfo, Severity
 from scalelint.load.read import Suppressions
 from scalelint.model import Group
-from scalelint.check.registry import INTERNAL, Registry, RegistryError, Rule
-from scalelint.check.templates.base import BoundRule, Context
 
 
 @dataclass

@@ -55,8 +55,7 @@ def _excluded(path: str, patterns: list[str]) -> bool:
     if not patterns:
         return False
     norm = path.replace(os.sep, "/")
-    if norm.startswith("./"):
-        norm = norm[2:]
+    norm = norm.removeprefix("./")
     parts = norm.split("/")
     for pattern in patterns:
         pat = pattern.rstrip("/")

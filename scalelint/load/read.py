@@ -72,10 +72,10 @@ class Suppressions:
             return True
         for candidate in (line, line - 1):
             codes = self.lines.get(candidate)
-            if codes is not None and (not codes or code in codes or name in codes or "ALL" in codes):
-                # a directive on the line above only counts when it stands alone
-                if candidate == line or candidate in self.standalone:
-                    return True
+            # a directive on the line above only counts when it stands alone
+            if (codes is not None and (not codes or code in codes or name in codes or "ALL" in codes)
+                    and (candidate == line or candidate in self.standalone)):
+                return True
         return False
 
 
@@ -165,7 +165,7 @@ def scan_suppressions(text: str) -> Suppressions:
     return sup
 
 
-_HELM_LINE = re.compile(r"^[ \t]*(?:- )?\{\{", re.M)
+_HELM_LINE = re.compile(r"^[ \t]*(?:- )?\{\{", re.MULTILINE)
 
 
 def looks_like_helm(text: str) -> bool:
@@ -213,7 +213,7 @@ def _parser(pure: bool = False) -> Any:
 
         try:
             _parsers[pure] = YAML(typ="safe", pure=pure)
-        except Exception:  # pragma: no cover - clib missing: fall back to the pure parser
+        except Exception:  # noqa: BLE001  # pragma: no cover - any failure of the C loader: use the pure parser
             _parsers[pure] = YAML(typ="safe", pure=True)
     return _parsers[pure]
 
@@ -373,7 +373,7 @@ class _Converter:
     is still counted so that such a document is refused rather than handed on.
     """
 
-    __slots__ = ("path", "memo", "sizes", "total", "real", "text", "_lines")
+    __slots__ = ("_lines", "memo", "path", "real", "sizes", "text", "total")
 
     def __init__(self, path: str, text: str | None = "") -> None:
         """``text`` None: no anchors for string values."""
@@ -498,9 +498,9 @@ class _Converter:
 
     def _merge_sources(self, vnode: Any, depth: int) -> list[tuple[YMap, Pos]]:
         value = self.convert(vnode, depth + 1)
-        if isinstance(value, dict):
+        if isinstance(value, YMap):
             return [(value, _pos(vnode))]
-        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        if isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value):
             return [(v, value.item_pos(i)) for i, v in enumerate(value)]
         raise LoadError("invalid YAML: merge key '<<' needs a mapping or a list of mappings", _pos(vnode))
 

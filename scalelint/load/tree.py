@@ -16,7 +16,7 @@ Pos = tuple[int, int]
 class YMap(dict):  # type: ignore[type-arg]
     """A mapping that knows where it, each key and each value start."""
 
-    __slots__ = ("pos", "path", "kpos", "vpos", "tags", "origin", "anchors")
+    __slots__ = ("anchors", "kpos", "origin", "path", "pos", "tags", "vpos")
 
     def __init__(self, pos: Pos = (0, 0), path: str = "") -> None:
         super().__init__()
@@ -62,7 +62,7 @@ class YMap(dict):  # type: ignore[type-arg]
         elif self.tags and key in self.tags:
             del self.tags[key]
 
-    def copy(self) -> "YMap":  # type: ignore[override]
+    def copy(self) -> YMap:  # type: ignore[override]
         new = YMap(self.pos, self.path)
         new.update(self)
         new.kpos = dict(self.kpos)
@@ -76,7 +76,7 @@ class YMap(dict):  # type: ignore[type-arg]
 class YSeq(list):  # type: ignore[type-arg]
     """A sequence that knows where it and each item start."""
 
-    __slots__ = ("pos", "path", "ipos", "origin", "anchors")
+    __slots__ = ("anchors", "ipos", "origin", "path", "pos")
 
     def __init__(self, pos: Pos = (0, 0), path: str = "") -> None:
         super().__init__()
@@ -111,7 +111,7 @@ def anchors_of(node: YMap | YSeq, key: Any) -> Any:
     return node.anchors.get(key) if node.anchors else None
 
 
-def set_written(node: "YMap | YSeq", key: Any, written: Any) -> None:
+def set_written(node: YMap | YSeq, key: Any, written: Any) -> None:
     """Record (or, with None, forget) how the string at ``key`` was written (see :mod:`scalelint.load.spans`)."""
     if written is None:
         if node.anchors and key in node.anchors:

@@ -13,11 +13,11 @@ import shlex
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from scalelint.model import quantity, shapes
 from scalelint.findings import Loc, Notice
-from scalelint.model.interpolate import interpolate, parse_env_file
+from scalelint.load.spans import Written, position
+from scalelint.load.tree import YMap, YSeq, anchors_of, get_map, get_seq, get_str, set_written
 from scalelint.model import (
     Container,
     EnvVar,
@@ -30,12 +30,14 @@ from scalelint.model import (
     known,
     loc_key,
     loc_value,
+    quantity,
+    shapes,
     spot_value,
     unknown,
 )
-from scalelint.load.spans import Written, position
-from scalelint.load.tree import YMap, YSeq, anchors_of, get_map, get_seq, get_str, set_written
+from scalelint.model.interpolate import interpolate, parse_env_file
 
+T = TypeVar("T")
 #: keys whose value replaces the base instead of merging (compose-go override rules)
 _REPLACE = {"command", "entrypoint"}
 #: list-or-mapping keys merged by their keys
@@ -98,14 +100,14 @@ class _Interpolator:
     def tree(self, node: Any, path: str, pos: tuple[int, int]) -> Any:
         if isinstance(node, str):
             return self.text(node, path, pos)
-        if isinstance(node, dict):
+        if isinstance(node, YMap):
             out = YMap(node.pos, node.path)
             for k, v in node.items():
                 new = self.tree(v, path, node.value_pos(k))
                 out.put(k, new, node.key_pos(k), node.value_pos(k), node.tag(k), node.key_path(k))
                 _keep_written(node, k, v, new, out)
             return out
-        if isinstance(node, list):
+        if isinstance(node, YSeq):
             seq = YSeq(node.pos, node.path)
             for i, v in enumerate(node):
                 new = self.tree(v, path, node.item_pos(i))
@@ -145,7 +147,7 @@ def merge(base: Any, over: Any, keypath: str = "") -> Any:
     """Compose's override rules: mappings merge, ``command``/``entrypoint`` replace,
     list-or-map keys (``environment``, ``labels``) merge by key, other sequences append;
     ``!reset`` removes and ``!override`` replaces."""
-    if isinstance(base, dict) and isinstance(over, dict):
+    if isinstance(base, YMap) and isinstance(over, YMap):
         out = base.copy()
         for k, v in over.items():
             sub = f"{keypath}.{k}" if keypath else str(k)
@@ -159,13 +161,13 @@ def merge(base: Any, over: Any, keypath: str = "") -> Any:
                 _copy_written(over, k, out)
             elif k in _KEYED:
                 out.put(k, _merge_keyed(out[k], v), over.key_pos(k), over.value_pos(k), path=over.key_path(k))
-            elif isinstance(v, (dict, list)) and type(v) is type(out[k]):
+            elif isinstance(v, (YMap, YSeq)) and type(v) is type(out[k]):
                 out.put(k, merge(out[k], v, sub), out.key_pos(k), out.value_pos(k), path=out.key_path(k))
             else:  # a scalar (or a change of shape) replaces, and is located where the override wrote it
                 out.put(k, v, over.key_pos(k), over.value_pos(k), path=over.key_path(k))
                 _copy_written(over, k, out)
         return out
-    if isinstance(base, list) and isinstance(over, list):
+    if isinstance(base, YSeq) and isinstance(over, YSeq):
         seq = YSeq(base.pos, base.path)
         for i, v in enumerate(base):
             seq.push(v, base.item_pos(i), base.key_path(i))
@@ -188,10 +190,10 @@ def merge(base: Any, over: Any, keypath: str = "") -> Any:
 
 def _keyed(node: Any) -> YMap:
     """A list-or-mapping (``KEY=VAL`` list or mapping) as a mapping with positions."""
-    if isinstance(node, dict):
-        return node  # type: ignore[return-value]
+    if isinstance(node, YMap):
+        return node
     out = YMap(getattr(node, "pos", (0, 0)), getattr(node, "path", ""))
-    if isinstance(node, list):
+    if isinstance(node, YSeq):
         for i, item in enumerate(node):
             if isinstance(item, str):
                 key, sep, value = item.partition("=")
@@ -243,7 +245,7 @@ def build_project(files: list[tuple[str, YMap]], env: EnvSource, notices: list[N
     if services is None:
         return group
     for name, svc in services.items():
-        if not isinstance(svc, dict) or str(name).startswith("x-"):
+        if not isinstance(svc, YMap) or str(name).startswith("x-"):
             continue
         group.workloads.append(_service(str(name), svc, services, group.directory or ".", env, interp, notices))
     return group
@@ -324,7 +326,7 @@ def _split(node: YMap, key: str) -> tuple[list[str], list[Spot]]:
         except ValueError:
             tokens = value.split()
         return tokens, [spot] * len(tokens)
-    if isinstance(value, list):
+    if isinstance(value, YSeq):
         tokens, spots = [], []
         for i, item in enumerate(value):
             if isinstance(item, (str, int, float)) and not isinstance(item, bool):
@@ -346,13 +348,18 @@ def _container(name: str, svc: YMap, loc: Loc, directory: str, env: EnvSource, i
     reservations = get_map(get_map(get_map(svc, "deploy"), "resources"), "reservations")
     if reservations is not None:
         c.requests = Resources(
-            cpu=known(quantity.compose_cpus(reservations.get("cpus")), loc_value(reservations, "cpus"))
+            cpu=_parsed(quantity.compose_cpus(reservations.get("cpus")), loc_value(reservations, "cpus"), "cpus")
             if "cpus" in reservations else None,
-            memory=known(quantity.compose_memory(reservations.get("memory")), loc_value(reservations, "memory"))
-            if "memory" in reservations else None,
+            memory=_parsed(quantity.compose_memory(reservations.get("memory")), loc_value(reservations, "memory"),
+                           "memory") if "memory" in reservations else None,
         )
     c.env = _env_files(svc, directory, interp, notices) + _environment(svc, env)
     return c
+
+
+def _parsed(value: T | None, where: Loc, what: str) -> Val[T]:
+    """A parsed reservation, or unknown when its text is not a quantity (``cpus: lots``)."""
+    return known(value, where) if value is not None else unknown(where, f"reservation {what} is not a quantity")
 
 
 def _hostnames(name: str, svc: YMap) -> list[str]:
@@ -391,7 +398,7 @@ def _env_files(svc: YMap, directory: str, interp: _Interpolator, notices: list[N
     entries: list[tuple[str, bool, Loc]] = []
     if isinstance(value, str):
         entries.append((value, True, loc_value(svc, "env_file")))
-    elif isinstance(value, list):
+    elif isinstance(value, YSeq):
         for i, item in enumerate(value):
             if isinstance(item, str):
                 entries.append((item, True, loc_value(value, i)))
@@ -429,5 +436,13 @@ def env_file_positions(text: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-__all__ = ["build_project", "is_compose_name", "is_override_name", "load_env", "looks_like_compose", "merge",
-           "default", "unknown"]
+__all__ = [
+    "build_project",
+    "default",
+    "is_compose_name",
+    "is_override_name",
+    "load_env",
+    "looks_like_compose",
+    "merge",
+    "unknown",
+]

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from scalelint.model import quantity
 from scalelint.findings import Loc
+from scalelint.load.tree import YMap, YSeq, get_map, get_seq, get_str
 from scalelint.model import (
     Autoscaler,
     ConfigMap,
@@ -30,10 +30,10 @@ from scalelint.model import (
     loc_key,
     loc_node,
     loc_value,
+    quantity,
     spot_value,
     unknown,
 )
-from scalelint.load.tree import YMap, YSeq, get_map, get_seq, get_str
 
 WORKLOAD_KINDS = {
     "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod",
@@ -152,7 +152,7 @@ def _argv(container: YMap) -> tuple[list[str], list[Spot], bool]:
         seq = container.get(key)
         if key in container:
             written = True
-        if isinstance(seq, list):
+        if isinstance(seq, YSeq):
             for i, item in enumerate(seq):
                 if isinstance(item, (str, int, float)) and not isinstance(item, bool):
                     argv.append(str(item))
@@ -178,15 +178,15 @@ def _env(container: YMap) -> tuple[list[EnvVar], list[tuple[EnvRef, Loc]]]:
             spot = spot_value(item, "value") if "value" in item else spot_value(item, "name")
             env.append(EnvVar(name, text, spot.loc, spot=spot))
     env_from: list[tuple[EnvRef, Loc]] = []
-    for i, item in enumerate(get_seq(container, "envFrom") or ()):
-        if not isinstance(item, dict):
+    for item in get_seq(container, "envFrom") or ():
+        if not isinstance(item, YMap):
             continue
         prefix = get_str(item, "prefix") or ""
         for key, source in (("configMapRef", "configmap"), ("secretRef", "secret")):
-            ref = get_map(item, key)
-            if ref is not None:
-                env_from.append((EnvRef(source, get_str(ref, "name") or "", None, prefix,
-                                        ref.get("optional") is True), loc_value(item, key)))
+            node = get_map(item, key)
+            if node is not None:
+                env_from.append((EnvRef(source, get_str(node, "name") or "", None, prefix,
+                                        node.get("optional") is True), loc_value(item, key)))
     return env, env_from
 
 
@@ -208,7 +208,7 @@ def _containers(spec: YMap) -> list[Container]:
     out: list[Container] = []
     for key, init in (("initContainers", True), ("containers", False)):
         for i, item in enumerate(get_seq(spec, key) or ()):
-            if not isinstance(item, dict):
+            if not isinstance(item, YMap):
                 continue
             seq = spec[key]
             name = get_str(item, "name") or f"{key}[{i}]"
@@ -287,7 +287,7 @@ def _selector(node: YMap | None) -> tuple[dict[str, str] | None, list[Any]]:
     if node is None:
         return None, []
     labels = get_map(node, "matchLabels")
-    exprs = get_seq(node, "matchExpressions") or []
+    exprs: list[Any] = get_seq(node, "matchExpressions") or []
     if labels is None and not exprs:
         # a bare map (Service-style) used as a selector
         plain = _str_map(node)
@@ -398,8 +398,8 @@ def _limit_range(obj: YMap, namespace: str, name: str, loc: Loc) -> LimitRange:
     for item in get_seq(get_map(obj, "spec"), "limits") or ():
         if get_str(item, "type") != "Container":
             continue
-        dflt = get_map(item, "default") or {}
-        req = get_map(item, "defaultRequest") or {}
+        dflt: dict[str, Any] = get_map(item, "default") or {}
+        req: dict[str, Any] = get_map(item, "defaultRequest") or {}
         lr.default_cpu |= "cpu" in dflt
         lr.default_memory |= "memory" in dflt
         # Kubernetes uses the default limit as the request when no defaultRequest is set
@@ -457,4 +457,4 @@ def attach(group: Group) -> None:
                 wl.ha_reasons.append(f"PodDisruptionBudget {pdb.name} selects it")
 
 
-__all__ = ["State", "build_graph", "flatten", "is_object", "selects", "workload", "YSeq"]
+__all__ = ["State", "YSeq", "build_graph", "flatten", "is_object", "selects", "workload"]

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalelint.model import quantity
 from scalelint.findings import Notice
 from scalelint.load.tree import YMap, YSeq
+from scalelint.model import quantity
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def compose_notices(root: YMap, path: str) -> list[Notice]:
 
 def document_notices(root: Any, path: str) -> list[Notice]:
     """Wrong types in a document's Kubernetes objects: itself, or a ``List`` and its items."""
-    if not (isinstance(root, dict) and isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str)):
+    if not (isinstance(root, YMap) and isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str)):
         return []
     out = kube_notices(root, path)
     kind = root["kind"]

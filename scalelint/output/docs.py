@@ -15,8 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scalelint.config import Config
     from scalelint.check.registry import Registry, Rule
+    from scalelint.config import Config
 
 TABLE_START = "<!-- rules-table:start -->"
 TABLE_END = "<!-- rules-table:end -->"
@@ -38,7 +38,7 @@ def _value(value: Any) -> str:
 def _params(rule: Rule, registry: Registry, config: Config) -> list[tuple[str, str, list[str]]]:
     """(name, effective value as JSON, notes) per param of the rule's template."""
     from scalelint.check.engine import params_for
-    from scalelint.check.registry import INTERNAL
+    from scalelint.check.rule import INTERNAL
 
     if rule.template == INTERNAL:
         return []
@@ -97,7 +97,7 @@ def explain(rule: Rule, registry: Registry, config: Config) -> str:
 
 def builtin_rules() -> list[Rule]:
     """The built-in rule files only (never plugins: the README documents what ships)."""
-    from scalelint.check.registry import builtin_rules_dir, load_rules_dir
+    from scalelint.check.rule import builtin_rules_dir, load_rules_dir
 
     return sorted(load_rules_dir(builtin_rules_dir(), builtin=True), key=lambda r: r.code)
 

@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from scalelint.config import DEFAULT_RENDER_TIMEOUT, RENDER_TIMEOUT_ENV, render_timeout
-from scalelint.load.discover import CHART_NAME, KUSTOMIZATION_NAMES, RenderDir
 from scalelint.findings import Finding, Loc, Notice, Related, merge_related
-from scalelint.model.kube import flatten
+from scalelint.load.discover import CHART_NAME, KUSTOMIZATION_NAMES, RenderDir
 from scalelint.load.read import Document, LoadError, Suppressions, compose_documents, load_path
 from scalelint.load.tree import YMap, YSeq, get_map
+from scalelint.model.kube import flatten
 
 #: :data:`scalelint.render.sourcemap.ORIGIN`, without importing the mapping modules: they (and subprocess,
 #: tempfile) load only when something is rendered, so a pre-commit run on one file does not pay for them

@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable
 
 from scalelint.load.read import Document
-from scalelint.render.sourcemap import SourceFiles, point_all, repoint
 from scalelint.load.tree import Pos
+from scalelint.render.sourcemap import SourceFiles, point_all, repoint
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$")
 _SEPARATOR = re.compile(r"^---(\s|$)")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
+from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding, Loc
 from scalelint.model import Val, Workload
-from scalelint.check.templates.base import BoundRule, Context, Template, related
 
 #: kinds that the config glob ``ha-required: ["*"]`` covers
 _HA_GLOB_KINDS = {"Deployment", "StatefulSet", "service"}
@@ -29,12 +30,12 @@ class HaReplicas(Template):
     name = "ha-replicas"
     reads_trees = False
     description = "HA workloads must run at least min-replicas replicas"
-    params_schema = {
+    params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {"min-replicas": {"type": "integer", "minimum": 1}},
     }
-    defaults = {"min-replicas": 2}
+    defaults: ClassVar[dict[str, Any]] = {"min-replicas": 2}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         need = rule.params["min-replicas"]
@@ -64,8 +65,8 @@ class HaSpread(Template):
     name = "ha-spread"
     reads_trees = False
     description = "HA workloads with several replicas need anti-affinity or topology spread"
-    params_schema = {"type": "object", "additionalProperties": False, "properties": {}}
-    defaults: dict = {}
+    params_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         for wl in ctx.group.workloads:

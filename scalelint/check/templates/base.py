@@ -9,25 +9,25 @@ from scalelint.findings import Finding, Loc, ObjectRef, Related, Severity
 
 if TYPE_CHECKING:
     from scalelint.analyze.facts import Facts
+    from scalelint.check.rule import Rule
     from scalelint.config import Config
     from scalelint.model import Group
-    from scalelint.check.registry import Rule
 
 
 @dataclass
 class Context:
     """Everything a check may read: the model of one group, its facts, the settings."""
 
-    group: "Group"
-    facts: "Facts"
-    config: "Config"
+    group: Group
+    facts: Facts
+    config: Config
 
 
 @dataclass
 class BoundRule:
     """A rule with its effective params and severity for this run."""
 
-    rule: "Rule"
+    rule: Rule
     params: dict[str, Any]
     severity: Severity
     extra: dict[str, Any] = field(default_factory=dict)

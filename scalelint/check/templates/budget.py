@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from scalelint.analyze.budget import Budget
-from scalelint.findings import Finding, Related
 from scalelint.check.templates.base import BoundRule, Context, Template
+from scalelint.findings import Finding, Related
 
 
 def breakdown(b: Budget) -> str:
@@ -37,12 +38,12 @@ class ConnectionBudget(Template):
     name = "connection-budget"
     reads_trees = False
     description = "replicas x workers x pool must fit max_connections"
-    params_schema = {
+    params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {"warn-ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
     }
-    defaults = {"warn-ratio": 1.0}
+    defaults: ClassVar[dict[str, Any]] = {"warn-ratio": 1.0}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         ratio = float(rule.params["warn-ratio"])

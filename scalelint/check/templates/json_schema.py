@@ -30,10 +30,10 @@ import os
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from scalelint.findings import Finding, Loc, ObjectRef
-from scalelint.config.schema import locate, path_text
-from scalelint.load.tree import YMap, to_plain
 from scalelint.check.templates.base import BoundRule, Context, Template
+from scalelint.config.schema import locate, path_text
+from scalelint.findings import Finding, Loc, ObjectRef
+from scalelint.load.tree import YMap, to_plain
 
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _IGNORE_ANNOTATION = "scalelint.io/ignore"
@@ -88,7 +88,7 @@ class JsonSchema(Template):
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         validator = rule.extra.get("validator")
         if validator is None:
-            from scalelint.check.registry import RegistryError
+            from scalelint.check.rule import RegistryError
 
             base = os.path.dirname(rule.rule.source) if rule.rule.source else ""
             try:

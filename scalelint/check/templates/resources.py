@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
+from scalelint.check.templates.base import BoundRule, Context, Template
 from scalelint.findings import Finding
 from scalelint.model import Container, LimitRange, Workload
-from scalelint.check.templates.base import BoundRule, Context, Template
 
 _WHAT = {"cpu": "CPU", "memory": "memory"}
 
@@ -16,7 +17,7 @@ class ResourceLimits(Template):
     name = "resource-limits"
     reads_trees = False
     description = "containers must set CPU/memory limits or requests"
-    params_schema = {
+    params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -25,7 +26,7 @@ class ResourceLimits(Template):
             "section": {"enum": ["limits", "requests"]},
         },
     }
-    defaults = {"require": ["memory", "cpu"], "include-init-containers": True, "section": "limits"}
+    defaults: ClassVar[dict[str, Any]] = {"require": ["memory", "cpu"], "include-init-containers": True, "section": "limits"}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         section = rule.params["section"]

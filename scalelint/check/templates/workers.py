@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from scalelint.analyze.workers import Workers
+from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding
 from scalelint.model import State, Workload
 from scalelint.model.quantity import format_bytes, format_cpu, k8s_memory
-from scalelint.check.templates.base import BoundRule, Context, Template, related
 
 
 def _label(wl: Workload) -> str:
@@ -22,12 +23,12 @@ class WorkersPerPod(Template):
     name = "workers-per-pod"
     reads_trees = False
     description = "too many worker processes in one pod"
-    params_schema = {
+    params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {"max-workers-per-pod": {"type": "integer", "minimum": 1}},
     }
-    defaults = {"max-workers-per-pod": 8}
+    defaults: ClassVar[dict[str, Any]] = {"max-workers-per-pod": 8}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         limit = int(rule.params["max-workers-per-pod"])
@@ -61,12 +62,12 @@ class WorkersCpu(Template):
     name = "workers-cpu"
     reads_trees = False
     description = "workers exceed 2 x CPU limit + 1"
-    params_schema = {
+    params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {"per-core": {"type": "number", "exclusiveMinimum": 0}, "extra": {"type": "number"}},
     }
-    defaults = {"per-core": 2, "extra": 1}
+    defaults: ClassVar[dict[str, Any]] = {"per-core": 2, "extra": 1}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         per_core, extra = float(rule.params["per-core"]), float(rule.params["extra"])
@@ -95,12 +96,12 @@ class WorkersMemory(Template):
     name = "workers-memory"
     reads_trees = False
     description = "workers need more memory than the limit"
-    params_schema = {
+    params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {"memory-per-worker": {"type": ["string", "integer"]}},
     }
-    defaults = {"memory-per-worker": "512Mi"}
+    defaults: ClassVar[dict[str, Any]] = {"memory-per-worker": "512Mi"}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         per = k8s_memory(rule.params["memory-per-worker"]) or 512 * 1024 * 1024
