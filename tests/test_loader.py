@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from scalelint.load.read import MAX_DEPTH, LoadError, compose_documents, decode, load_text, scan_suppressions
+from scalelint.load.parse import MAX_DEPTH, LoadError, compose_documents
+from scalelint.load.read import decode, load_text, scan_suppressions
 
 
 def test_positions_are_one_based_for_keys_and_values() -> None:

@@ -15,7 +15,7 @@ from scalelint.analyze.capacity import group_report
 from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.findings import RunResult
-from scalelint.load import read as loader
+from scalelint.load import parse as loader
 from scalelint.output import github, gitlab, jsonfmt, sarif, text
 from scalelint.output import report as fmt_report
 from scalelint.pipeline import Options, Run, run

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalelint.findings import RuleInfo, Severity
-from scalelint.load.read import LoadError, compose_documents
+from scalelint.load.parse import LoadError, compose_documents
 
 HELP_BASE = "https://github.com/scalelint/scalelint/blob/main/rules/"
 #: rules produced by the pipeline itself rather than by a template

@@ -79,7 +79,7 @@ def check_against(config: Config, registry: Registry) -> None:
 
 def _rule_file_origin(rule: Rule) -> Any:
     def where(sub: list[Any], key: bool = False) -> str:
-        from scalelint.load.read import LoadError, compose_documents
+        from scalelint.load.parse import LoadError, compose_documents
 
         try:
             with open(rule.source, encoding="utf-8") as fh:

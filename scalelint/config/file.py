@@ -138,7 +138,8 @@ def _read_toml(raw: bytes, shown: str) -> ConfigFile:
 
 
 def _read_yaml(raw: bytes, shown: str) -> ConfigFile:
-    from scalelint.load.read import LoadError, compose_documents, decode
+    from scalelint.load.parse import LoadError, compose_documents
+    from scalelint.load.read import decode
     from scalelint.load.tree import to_plain
 
     try:

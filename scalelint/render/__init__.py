@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from scalelint.config import DEFAULT_RENDER_TIMEOUT, RENDER_TIMEOUT_ENV, render_timeout
 from scalelint.findings import Finding, Loc, Notice, Related, merge_related
 from scalelint.load.discover import CHART_NAME, KUSTOMIZATION_NAMES, RenderDir
-from scalelint.load.read import Document, LoadError, Suppressions, compose_documents, load_path
+from scalelint.load.parse import Document, LoadError, compose_documents
+from scalelint.load.read import Suppressions, load_path
 from scalelint.load.tree import YMap, YSeq, get_map
 from scalelint.model.kube import flatten
 

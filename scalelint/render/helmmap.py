@@ -16,7 +16,7 @@ import difflib
 import re
 from collections.abc import Callable
 
-from scalelint.load.read import Document
+from scalelint.load.parse import Document
 from scalelint.load.tree import Pos
 from scalelint.render.sourcemap import SourceFiles, point_all, repoint
 

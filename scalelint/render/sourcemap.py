@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalelint.load.read import LoadedFile, LoadError, Suppressions, compose_documents, load_path
+from scalelint.load.parse import LoadError, compose_documents
+from scalelint.load.read import LoadedFile, Suppressions, load_path
 from scalelint.load.tree import Pos, YMap, YSeq, get_map, get_str, to_plain
 
 ORIGIN = "config.kubernetes.io/origin"

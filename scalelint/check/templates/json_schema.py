@@ -175,7 +175,7 @@ def _read_schema(path: str, base: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"schema-file {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    from scalelint.load.read import LoadError, compose_documents
+    from scalelint.load.parse import LoadError, compose_documents
 
     try:
         docs = compose_documents(text, full)
