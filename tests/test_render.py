@@ -414,7 +414,7 @@ _trees = st.recursive(_scalars, lambda inner: st.one_of(
        pointer=st.lists(st.sampled_from(["spec", "containers", "0", "-", "name", "a"]), min_size=1, max_size=4))
 def test_mapping_any_shapes_never_raises(rendered: object, sources: list[object], pointer: list[str]) -> None:
     from scalelint.load.parse import compose_documents
-    from scalelint.render.sourcemap import _Ptr, _walk
+    from scalelint.render.kustomap import _Ptr, _walk
 
     def tree(value: object, path: str) -> object:
         return compose_documents(json.dumps({"spec": value}), path)[0].root
