@@ -19,7 +19,7 @@ from scalelint.findings import Finding, Loc, Notice, ObjectRef, Related, RunResu
 from scalelint.load.discover import Discovery, Target, discover
 from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
 from scalelint.load.tree import YMap
-from scalelint.model import Group, kube
+from scalelint.model import Group, kube, kubegraph
 
 HELM_NOTICE = "looks like a Helm template: render it first, e.g. `helm template . | scalelint check -`"
 STDIN = "-"
@@ -213,11 +213,11 @@ def _kube_groups(pieces: list[kube.Modeled]) -> tuple[list[Group], list[tuple[Lo
         key, loc = m.key, m.obj.loc
         if key in seen:
             duplicates.append((loc, seen[key], ObjectRef(key[1], key[2], key[0])))
-            extra.append(kube.assemble(f"{m.obj.path}#duplicate-{len(extra) + 1}", [m]))
+            extra.append(kubegraph.assemble(f"{m.obj.path}#duplicate-{len(extra) + 1}", [m]))
             continue
         seen[key] = loc
         main.append(m)
-    groups = [kube.assemble("kubernetes", main)] if main else []
+    groups = [kubegraph.assemble("kubernetes", main)] if main else []
     return groups + extra, duplicates
 
 
@@ -249,6 +249,6 @@ def _render_all(disc: Discovery, opts: Options, config: Config, notices: list[No
         if out.error is not None and sl000:
             internal.append(sl000.finding(out.error[0], out.error[1]))
         if out.objects:
-            groups.append(kube.build_graph(rd.path, out.objects))
+            groups.append(kubegraph.build_graph(rd.path, out.objects))
             rendered_by[rd.path] = out.manifest
     return groups, sups, rendered_by

@@ -85,7 +85,7 @@ class Facts:
         services_by_ns: dict[str, list] = {}
         for svc in self.group.services:
             services_by_ns.setdefault(svc.namespace, []).append(svc)
-        from scalelint.model.kube import selects
+        from scalelint.model.kubegraph import selects
 
         for wl in self.group.workloads:
             for c in wl.app_containers:
