@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import lint, pos
+from conftest import findings, lint, pos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,13 +15,10 @@ from scalelint.analyze.budget import Budget, Client
 from scalelint.analyze.capacity import group_report
 from scalelint.analyze.databases import Database
 from scalelint.analyze.links import Endpoint, Pool
-from scalelint.check.registry import Registry
 from scalelint.config import Config
 from scalelint.findings import Loc, ObjectRef
 from scalelint.model import State, Workload, default, known
-from scalelint.pipeline import Run
 
-REGISTRY = Registry.load()
 KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN
 
 
@@ -29,8 +26,6 @@ KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN
 
 
 
-def findings(r: Run, code: str):
-    return [f for f in r.result.findings if f.code == code]
 
 
 # ============================================================================================

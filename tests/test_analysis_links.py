@@ -6,44 +6,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import lint, pos
+from conftest import POSTGRES_K8S, REGISTRY, lint, pos
 
 from scalelint.analyze.links import endpoints, kube_target
-from scalelint.check.registry import Registry
 from scalelint.config import Config, ExternalDatabase
 from scalelint.model import State, Val, known
 from scalelint.pipeline import Options, Run, run
-
-REGISTRY = Registry.load()
-
-DB_K8S = """\
-apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: postgres
-  namespace: db
-spec:
-  serviceName: postgres
-  replicas: 1
-  selector:
-    matchLabels: {app: postgres}
-  template:
-    metadata:
-      labels: {app: postgres}
-    spec:
-      containers:
-        - name: postgres
-          image: postgres:16
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: pg
-  namespace: db
-spec:
-  selector: {app: postgres}
-  ports: [{port: 5432}]
-"""
 
 CLIENT_K8S = """\
 apiVersion: apps/v1
@@ -124,7 +92,7 @@ def test_kubernetes_dns_forms(tmp_path: Path, namespace: str, host: str, linked:
         body = env_body("DATABASE_URL", f"postgresql+asyncpg://app:secret@{host}:5432/app")
     else:
         body = env_body("DB_HOST", host)
-    r = lint(tmp_path, {"db.yaml": DB_K8S, "api.yaml": k8s_client(body, namespace)})
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "api.yaml": k8s_client(body, namespace)})
     assert links(r) == ({"api": {"postgres"}} if linked else {})
     unmatched = [n for n in r.result.notices if "is not defined in the files linted" in n.message]
     if linked:
@@ -144,7 +112,7 @@ def test_kube_target_forms() -> None:
 
 
 def test_service_must_select_the_database_pods(tmp_path: Path) -> None:
-    other = DB_K8S.replace("selector: {app: postgres}\n  ports", "selector: {app: redis}\n  ports")
+    other = POSTGRES_K8S.replace("selector: {app: postgres}\n  ports", "selector: {app: redis}\n  ports")
     r = lint(tmp_path, {"db.yaml": other, "api.yaml": k8s_client(env_body("DB_HOST", "pg.db"))})
     assert links(r) == {}
 
@@ -156,14 +124,14 @@ HOST_VARS = ["DB_HOST", "POSTGRES_HOST", "PGHOST", "DATABASE_HOST", "MYSQL_HOST"
 
 @pytest.mark.parametrize("var", HOST_VARS)
 def test_host_only_env(tmp_path: Path, var: str) -> None:
-    r = lint(tmp_path, {"db.yaml": DB_K8S, "api.yaml": k8s_client(env_body(var, "pg.db.svc.cluster.local:5432"))})
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "api.yaml": k8s_client(env_body(var, "pg.db.svc.cluster.local:5432"))})
     assert links(r) == {"api": {"postgres"}}
     c = client_of(r, "postgres")
     assert c.endpoint.var == var and c.endpoint.host == "pg.db.svc.cluster.local"
 
 
 def test_unrelated_variable_holding_the_name_is_no_link(tmp_path: Path) -> None:
-    r = lint(tmp_path, {"db.yaml": DB_K8S, "api.yaml": k8s_client(env_body("CACHE_HOST", "pg.db"))})
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "api.yaml": k8s_client(env_body("CACHE_HOST", "pg.db"))})
     assert links(r) == {}
 
 
@@ -183,7 +151,7 @@ URLS = [
 
 @pytest.mark.parametrize("template,linked", URLS, ids=[u for u, _ in URLS])
 def test_url_schemes(tmp_path: Path, template: str, linked: bool) -> None:
-    r = lint(tmp_path, {"db.yaml": DB_K8S,
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S,
                         "api.yaml": k8s_client(env_body("DATABASE_URL", template.format(h="pg.db")))})
     assert links(r) == ({"api": {"postgres"}} if linked else {})
 
@@ -214,7 +182,7 @@ def test_password_from_a_secret_keeps_the_host(tmp_path: Path) -> None:
             value: "postgresql+asyncpg://app:$(DB_PASSWORD)@pg.db.svc.cluster.local:5432/app"
         """
     api = k8s_client(body)
-    r = lint(tmp_path, {"db.yaml": DB_K8S, "api.yaml": api})
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "api.yaml": api})
     assert links(r) == {"api": {"postgres"}}
     wl = next(w for w in r.groups[0].workloads if w.name == "api")
     url = r.facts[0].env(wl, wl.containers[0])["DATABASE_URL"]
@@ -239,7 +207,7 @@ data:
     for body in ("envFrom:\n  - configMapRef: {name: api-config}\n",
                  ("env:\n  - name: DATABASE_URL\n    valueFrom:\n"
                   "      configMapKeyRef: {name: api-config, key: DATABASE_URL}\n")):
-        r = lint(tmp_path, {"db.yaml": DB_K8S, "cm.yaml": cm, "api.yaml": k8s_client(body)})
+        r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "cm.yaml": cm, "api.yaml": k8s_client(body)})
         assert links(r) == {"api": {"postgres"}}
         c = client_of(r, "postgres")
         assert c.endpoint.loc is not None and c.endpoint.loc.path == str(tmp_path / "cm.yaml")
@@ -259,7 +227,7 @@ metadata:
 data:
   DATABASE_URL: postgresql://app@pg.db:5432/app
 """
-    r = lint(tmp_path, {"db.yaml": DB_K8S, "cm.yaml": cm,
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "cm.yaml": cm,
                         "api.yaml": k8s_client("envFrom:\n  - configMapRef: {name: api-config}\n")})
     assert links(r) == {}
 
@@ -396,7 +364,7 @@ def test_config_databases_matched_by_host_kubernetes(tmp_path: Path) -> None:
 
 def test_in_graph_service_wins_over_a_config_entry_with_the_same_name(tmp_path: Path) -> None:
     ext = ExternalDatabase(name="pg", hosts=("pg.db",), max_connections=1000, reserved=0)
-    r = lint(tmp_path, {"db.yaml": DB_K8S, "api.yaml": k8s_client(env_body("DB_HOST", "pg.db"))},
+    r = lint(tmp_path, {"db.yaml": POSTGRES_K8S, "api.yaml": k8s_client(env_body("DB_HOST", "pg.db"))},
              Config(databases=[ext]))
     assert links(r) == {"api": {"postgres"}}
 

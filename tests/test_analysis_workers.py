@@ -13,41 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import lint, pos
+from conftest import COMPOSE_SERVICE as COMPOSE
+from conftest import K8S_DEPLOYMENT as K8S
+from conftest import lint, pos, workers_of
 
-from scalelint.check.registry import Registry
 from scalelint.config import DEFAULT_WORKERS_ENV, Config
 from scalelint.findings import Loc
 from scalelint.model import State
-from scalelint.pipeline import Run
-
-REGISTRY = Registry.load()
-
-K8S = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {{app: api}}
-  template:
-    metadata:
-      labels: {{app: api}}
-    spec:
-      containers:
-        - name: api
-          image: example/api:1.0
-{body}
-"""
-
-COMPOSE = """\
-services:
-  api:
-    image: example/api:1.0
-{body}
-"""
 
 KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN
 
@@ -58,12 +30,6 @@ KNOWN, DEFAULT, UNKNOWN = State.KNOWN, State.DEFAULT, State.UNKNOWN
 
 
 
-def workers_of(r: Run, name: str = "api"):
-    for group, facts in zip(r.groups, r.facts):
-        for wl in group.workloads:
-            if wl.name == name:
-                return facts.workers(wl, wl.app_containers[0])
-    raise AssertionError(f"no workload {name}")
 
 
 def indent(snippet: str, by: int) -> str:

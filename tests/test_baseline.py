@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke as cli
 
-from scalelint.cli import main
 from scalelint.findings import Finding, ObjectRef, Severity
 from scalelint.output.baseline import Baseline, new_findings, render
 
@@ -32,22 +31,6 @@ THIRD = """\
         - name: metrics
           image: example/metrics:1.0
 """
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    for var in ("GITHUB_ACTIONS", "FORCE_COLOR", "NO_COLOR"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_write_baseline_is_sorted_versioned_and_deterministic(repo: Path) -> None:

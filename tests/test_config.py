@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke as cli
 
-from scalelint.cli import main
 from scalelint.config import ExternalDatabase
 from scalelint.config.file import find_config, load_config
 
@@ -32,23 +31,6 @@ LIMITED = NO_LIMITS + """\
             requests: {cpu: "1", memory: 1Gi}
             limits: {cpu: "1", memory: 1Gi}
 """
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository root (``.git``) as the working directory, so discovery never leaves the test's tree."""
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    for var in ("GITHUB_ACTIONS", "FORCE_COLOR", "NO_COLOR"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def json_check(*args: str) -> tuple[int, dict]:

@@ -75,11 +75,10 @@ spec:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "policies").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def repo(repo: Path) -> Path:
+    """The shared repository fixture, with a ``policies/`` directory for rule files."""
+    (repo / "policies").mkdir()
+    return repo
 
 
 def check(*args: str) -> tuple[int, dict, str]:

@@ -13,13 +13,6 @@ from scalelint.cli import main
 from scalelint.output.docs import TABLE_END, TABLE_START, builtin_rules, readme_table, replace_table
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def explain(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, ["explain", *args])
     if result.exception and not isinstance(result.exception, SystemExit):

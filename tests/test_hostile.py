@@ -19,17 +19,13 @@ from pathlib import Path
 
 import pytest
 import yaml as pyyaml
+from conftest import lint_paths
 
 from scalelint.analyze.capacity import group_report
-from scalelint.check.registry import Registry
-from scalelint.config import Config
 from scalelint.findings import RunResult
 from scalelint.output import jsonfmt
 from scalelint.output import report as fmt_report
 from scalelint.output import text as fmt_text
-from scalelint.pipeline import Options, run
-
-REGISTRY = Registry.load()
 
 GOOD = """\
 apiVersion: apps/v1
@@ -48,9 +44,7 @@ GOOD_LOC = (10, 17)
 
 
 def lint(paths: list[str] | str, **opts) -> RunResult:
-    if isinstance(paths, str):
-        paths = [paths]
-    return run(Options(paths=paths, jobs=1, **opts), Config(), REGISTRY).result
+    return lint_paths(paths, **opts).result
 
 
 def write(tmp_path: Path, files: dict[str, str | bytes], good: bool = True) -> Path:
@@ -326,7 +320,7 @@ def _run_all_formatters(r) -> None:
 
 
 def _lint_full(paths: list[str]):
-    return run(Options(paths=paths, jobs=1, group_context=False), Config(), REGISTRY)
+    return lint_paths(paths, group_context=False)
 
 
 @pytest.mark.parametrize("kind", sorted(BASES))

@@ -8,19 +8,17 @@ import os
 import tempfile
 
 import yaml as pyyaml
+from conftest import lint_paths
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scalelint.analyze.capacity import group_report
-from scalelint.check.registry import Registry
-from scalelint.config import Config
 from scalelint.findings import RunResult
 from scalelint.load import parse as loader
 from scalelint.output import github, gitlab, jsonfmt, sarif, text
 from scalelint.output import report as fmt_report
-from scalelint.pipeline import Options, Run, run
+from scalelint.pipeline import Run
 
-REGISTRY = Registry.load()
 #: SCALELINT_PROPERTY_EXAMPLES=2000 for a longer hunt; 60 keeps the suite fast
 SETTINGS = settings(max_examples=int(os.environ.get("SCALELINT_PROPERTY_EXAMPLES", "60")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -218,7 +216,7 @@ def every_output(r: Run) -> None:
 
 
 def lint_stdin(data: bytes) -> Run:
-    return run(Options(paths=["-"], stdin=lambda: data, jobs=1), Config(), REGISTRY)
+    return lint_paths("-", stdin=lambda: data)
 
 
 # ------------------------------------------------------------------------------------------ properties
@@ -250,7 +248,7 @@ def test_compose_projects(data: st.DataObject, style: str, override: bool) -> No
             fh.write(data.draw(st.sampled_from(["WORKERS=12\n", "WORKERS\n", "=\n", "export X='a\n", ""])))
         with open(os.path.join(tmp, ".env"), "w", encoding="utf-8") as fh:
             fh.write(data.draw(st.sampled_from(["CONC=9\nMAXC=20\n", "MAXC=abc\n", "", "CONC=${CONC}\n"])))
-        r = run(Options(paths=[tmp], jobs=1), Config(), REGISTRY)
+        r = lint_paths(tmp)
         every_output(r)
 
 

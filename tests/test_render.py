@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import lint_paths
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalelint import render
-from scalelint.check.registry import Registry
 from scalelint.cli import main
 from scalelint.config import Config
 from scalelint.findings import RunResult
@@ -23,7 +23,7 @@ from scalelint.load.discover import RenderDir
 from scalelint.load.tree import get_map, get_seq
 from scalelint.model import loc_key, loc_value
 from scalelint.model.kube import identity
-from scalelint.pipeline import Options, Run, run
+from scalelint.pipeline import Options, Run
 from scalelint.render.helmmap import align
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
@@ -34,10 +34,8 @@ TOOL_NAME = r"(kustomize build|kubectl kustomize)"
 
 def lint(*paths: str, stdin: str | None = None, timeout: float = 30.0, helm_values: list[str] | None = None,
          config: Config | None = None) -> Run:
-    opts = Options(paths=list(paths), render_timeout=timeout, helm_values=list(helm_values or []))
-    if stdin is not None:
-        opts.stdin = lambda: stdin.encode()
-    return run(opts, config or Config(), Registry.load())
+    feed = (lambda: stdin.encode()) if stdin is not None else None
+    return lint_paths(paths, config, render_timeout=timeout, helm_values=list(helm_values or []), stdin=feed)
 
 
 def where(result: RunResult) -> list[tuple[str, str, int, int]]:
