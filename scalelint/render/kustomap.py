@@ -8,9 +8,8 @@ with them: each node takes the position of the source that wrote it (a patch win
 values it set), and a node no source holds takes the position of its nearest ancestor
 that one does.
 
-A map has one ``path`` for all its keys (the model reads ``node.path``), so a
-mapping whose keys come from two files is placed in the file that wrote most of
-its scalar values; its other keys point at that mapping's start.
+A map has one ``path`` for all its keys, so a mapping whose keys come from two files is
+placed in the file that wrote most of its scalar values; its other keys point at its start.
 """
 from __future__ import annotations
 
