@@ -154,3 +154,15 @@ def test_the_checker_sees_real_edges() -> None:
     assert any(t == "scalelint.findings" for t, _ in EDGES["scalelint.model"])
     assert any(t.startswith("scalelint.analyze") for t, _ in EDGES["scalelint.check.engine"])
     assert _layer("scalelint.check.engine") > _layer("scalelint.analyze.facts")
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    """setuptools is given an explicit package list (``rules/`` is mapped into the package): a new
+    folder missing from it would work in a checkout and vanish from an installed wheel."""
+    import re
+
+    text = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    listed = set(re.findall(r'"(scalelint(?:\.[\w.]+)?)"', text.split("packages = [", 1)[1].split("]", 1)[0]))
+    packages = {name for name, path in MODULES.items() if path.name == "__init__.py"}
+    assert packages - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+    assert listed - packages == {"scalelint.builtin_rules"}
