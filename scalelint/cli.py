@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -66,11 +67,12 @@ def _render(fmt: str, result: RunResult, color: bool) -> str:
 class _OneLineErrors(click.Group):
     """Usage errors as one line with exit 2 (SPEC §5), not click's usage block; CliRunner sees the same."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()
             sys.exit(exc.exit_code)
@@ -122,7 +124,8 @@ def _settings(select: tuple[str, ...], ignore: tuple[str, ...], env_file: tuple[
 
 def _registry(config: Any) -> Any:
     """The rules of this run (built-ins, plugins, rules-dirs), with the settings' rule names and params checked."""
-    from scalelint.config.file import ConfigError, check_against
+    from scalelint.check.settings import check_against
+    from scalelint.config.file import ConfigError
     from scalelint.check.registry import Registry, RegistryError
 
     try:
