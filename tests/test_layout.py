@@ -166,3 +166,20 @@ def test_every_package_ships_in_the_wheel() -> None:
     packages = {name for name, path in MODULES.items() if path.name == "__init__.py"}
     assert packages - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
     assert listed - packages == {"scalelint.builtin_rules"}
+
+
+def test_precommit_hooks_pin_the_lint_extra() -> None:
+    """The project's .pre-commit-config.yaml and pyproject's ``lint`` extra name the same ruff and mypy."""
+    import re
+
+    import yaml
+
+    root = PACKAGE.parent
+    extra = re.search(r"^lint = \[(.*)\]", (root / "pyproject.toml").read_text(encoding="utf-8"), re.MULTILINE)
+    assert extra is not None
+    pins = dict(re.findall(r'"([a-z]+)==([\d.]+)"', extra.group(1)))
+    hooks = {h["id"]: h for repo in yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"]
+             for h in repo["hooks"]}
+    for tool in ("ruff", "mypy"):
+        assert f"{tool}=={pins[tool]}" in hooks[tool]["additional_dependencies"], tool
+    assert hooks["scalelint-examples"]["entry"].endswith("--baseline examples/.scalelint-baseline.json examples/")
