@@ -16,10 +16,11 @@ from scalelint.check.engine import Selection, object_ignores, run_checks, select
 from scalelint.check.registry import Registry
 from scalelint.config import Config, render_timeout
 from scalelint.findings import Finding, Loc, Notice, ObjectRef, Related, RunResult, merge_related
-from scalelint.load.discover import Discovery, Target, discover
+from scalelint.load.discover import Discovery, Target, discover, matches
 from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
 from scalelint.load.tree import YMap
 from scalelint.model import Group, kube, kubegraph
+from scalelint.model.scope import Layout, collision_key
 
 HELM_NOTICE = "looks like a Helm template: render it first, e.g. `helm template . | scalelint check -`"
 STDIN = "-"
@@ -75,64 +76,85 @@ def run(opts: Options, config: Config, registry: Registry) -> Run:
         return _run(opts, config, registry)
 
 
+class _Collected:
+    """What the files of a run contribute before groups are built."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+        self.internal: list[Finding] = []
+        self.compose_files: list[tuple[str, YMap]] = []
+        self.pieces: list[kube.Modeled] = []
+        self.loaded: dict[str, Suppressions] = {}
+        self.render_sups: dict[str, Suppressions] = {}
+        self.files = 0
+
+    def take(self, res: FileResult | None, sl000: Any) -> list[kube.Modeled]:
+        """Add one file's result; returns the objects it brought."""
+        if res is None:
+            return []  # package.json and friends: not ours
+        self.files += 1
+        self.loaded[res.path] = res.suppressions
+        if res.error is not None:
+            if sl000:
+                self.internal.append(sl000.finding(res.error[0], Loc(res.path, *res.error[1])))
+            return []
+        if res.helm is not None:
+            self.notices.append(Notice(HELM_NOTICE, res.path, *res.helm))
+            return []
+        if res.extra_suppressions is not None:
+            self.render_sups.update(res.extra_suppressions)
+        if res.compose_root is not None:
+            self.compose_files.append((res.path, res.compose_root))
+        self.pieces.extend(res.objects)
+        self.notices.extend(res.notices)
+        if not res.found and res.explicit:
+            what = "not a compose file or Kubernetes manifest" if res.documents else "empty file (no YAML document)"
+            self.notices.append(Notice(f"{what}: nothing to check", res.path))
+        return list(res.objects)
+
+
 def _run(opts: Options, config: Config, registry: Registry) -> Run:
     selection = select(registry, config)
     disc = discover(opts.paths, config.exclude, group_context=opts.group_context)
     listed = {t.path for t in disc.files}
     disc.files.extend(Target(cf, True) for cf in opts.compose_files if cf not in listed)
+    _apply_kustomize_coverage(disc)
+    context = {os.path.normpath(t.path) for t in disc.files if t.context}
     # trees are dropped after modelling unless a check reads them (custom JSON Schema checks, plugins)
     keep_raw = any(getattr(registry.template(b.rule.template), "reads_trees", True) for b in selection.rules)
     batch = Batch([(t.path, t.explicit) for t in disc.files if t.path != STDIN], keep_raw, opts.jobs, opts.progress)
+    got = _Collected()
+    got.notices.extend(disc.notices)
+    sl000 = selection.active.get("SL000")
     try:
-        notices = list(disc.notices)
-        internal: list[Finding] = []
-        sl000 = selection.active.get("SL000")
-        rendered, render_sups, rendered_by = _render_all(disc, opts, config, notices, internal, sl000)
-        compose_files: list[tuple[str, YMap]] = []
-        pieces: list[kube.Modeled] = []
-        loaded: dict[str, Suppressions] = {}
-        files = 0
-        objects = 0
+        rendered, render_sups, rendered_by = _render_all(disc, opts, config, got.notices, got.internal, sl000)
+        got.render_sups.update(render_sups)
         for res in _results(disc, opts, batch, keep_raw):
-            if res is None:
-                continue  # package.json and friends: not ours
-            files += 1
-            loaded[res.path] = res.suppressions
-            if res.error is not None:
-                if sl000:
-                    internal.append(sl000.finding(res.error[0], Loc(res.path, *res.error[1])))
-                continue
-            if res.helm is not None:
-                notices.append(Notice(HELM_NOTICE, res.path, *res.helm))
-                continue
-            if res.extra_suppressions is not None:
-                render_sups.update(res.extra_suppressions)
-            if res.compose_root is not None:
-                compose_files.append((res.path, res.compose_root))
-            pieces.extend(res.objects)
-            notices.extend(res.notices)
-            if not res.found and res.explicit:
-                what = ("not a compose file or Kubernetes manifest" if res.documents
-                        else "empty file (no YAML document)")
-                notices.append(Notice(f"{what}: nothing to check", res.path))
+            got.take(res, sl000)
     finally:
         batch.close()
+    if disc.context:
+        context |= _read_context(disc.context, got, keep_raw, sl000)
+    scoped = bool(context)
 
-    groups = _compose_groups(compose_files, opts, config, notices) if compose_files else []
-    kube_groups, duplicates = _kube_groups(pieces)
+    def reportable(path: str) -> bool:
+        return not scoped or os.path.normpath(path) not in context
+
+    notices = got.notices
+    groups = _compose_groups(got.compose_files, opts, config, notices) if got.compose_files else []
+    kube_groups, duplicates = _kube_groups(got.pieces, config, notices, reportable)
     groups += kube_groups + rendered
     sl090 = selection.active.get("SL090")
     if sl090:
         for obj_loc, first_loc, ref in duplicates:
-            internal.append(sl090.finding(
-                f"{ref} is defined twice (first at {first_loc}): only one copy is applied; "
-                "this copy is linted alone", obj_loc, ref,
+            got.internal.append(sl090.finding(
+                f"{ref} is defined twice in this file (first at line {first_loc.line}): only the last copy "
+                "is applied; this copy is linted alone", obj_loc, ref,
                 related=[Related(first_loc.path, first_loc.line, first_loc.column, "first definition")]))
-    for g in groups:
-        objects += len(g.objects) if g.kind == "kubernetes" else len(g.workloads)
+    objects = sum(len(g.objects) if g.kind == "kubernetes" else len(g.workloads) for g in groups)
 
     facts = [Facts(g, config) for g in groups]
-    findings = list(internal)
+    findings = list(got.internal)
     for g, f in zip(groups, facts):
         checked: Iterable[Finding] = run_checks(registry, selection, g, f, config)
         manifest = rendered_by.get(g.id)
@@ -143,15 +165,71 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
         findings.extend(checked)
         notices.extend(f.notices)
 
-    sups = {**render_sups, **loaded}
+    sups = {**got.render_sups, **got.loaded}
     ignores = object_ignores(groups)
-    source_files = len(set(render_sups) - set(loaded))
-    result = RunResult(
-        findings=[f for f in merge_related(findings) if not suppressed(f, sups, ignores)],
-        notices=notices, rules=selection.infos, files=files + source_files, objects=objects,
-    )
+    source_files = len(set(got.render_sups) - set(got.loaded))
+    kept = [f for f in merge_related(findings) if not suppressed(f, sups, ignores)]
+    if scoped:  # named files: what is located in them, or names them as a related location (SPEC §11)
+        kept = [f for f in kept if reportable(f.path) or any(reportable(r.path) for r in f.related)]
+        notices = [n for n in notices if not n.path or reportable(n.path)]
+    result = RunResult(findings=kept, notices=notices, rules=selection.infos,
+                       files=got.files + source_files, objects=objects)
     result.sort()
     return Run(result, groups, facts, selection)
+
+
+#: how many times newly read context can lead to more context (a chain HPA → Deployment → database → clients)
+CONTEXT_ROUNDS = 4
+
+
+def _read_context(candidates: list[str], got: _Collected, keep_raw: bool, sl000: Any) -> set[str]:
+    """Read the candidates that mention a name the objects read so far use (SPEC §11), in rounds:
+    what a round reads may name more. Returns the paths read, normalised."""
+    from scalelint.batch import work_file
+    from scalelint.load.context import mentions, useful
+    from scalelint.model.refs import referenced_names
+
+    read: set[str] = set()
+    searched: set[str] = set()
+    todo = list(candidates)
+    names = useful(referenced_names(m.part or m.obj for m in got.pieces))
+    for _ in range(CONTEXT_ROUNDS):
+        names -= searched
+        if not names or not todo:
+            break
+        searched |= names
+        hits = [p for p in todo if mentions(p, names)]
+        todo = [p for p in todo if p not in set(hits)]
+        brought: list[kube.Modeled] = []
+        for path in hits:
+            read.add(os.path.normpath(path))
+            brought += got.take(work_file(path, False, keep_raw), sl000)
+        names = useful(referenced_names(m.part or m.obj for m in brought))
+    return read
+
+
+def _apply_kustomize_coverage(disc: Discovery) -> None:
+    """Files a kustomization reaches belong to its render; the other files below it are plain manifests
+    (SPEC §11). A render added only as a named file's context is dropped when it does not own the file."""
+    if not any(t.kustomize for t in disc.files):
+        disc.renders = [r for r in disc.renders if not r.context]
+        return
+    from scalelint.render.coverage import owned_files
+
+    owned: set[str] = set()
+    for rd in disc.renders:
+        if rd.tool == "kustomize":
+            owned |= owned_files(rd.path)
+    needed: set[str] = set()
+    kept = []
+    for t in disc.files:
+        if t.kustomize and os.path.realpath(t.path) in owned:
+            if t.explicit:
+                needed.add(os.path.normpath(t.kustomize))
+            continue
+        kept.append(t)
+    disc.files = kept
+    disc.renders = [r for r in disc.renders if not r.context or os.path.normpath(r.path) in needed]
 
 
 def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config,
@@ -198,26 +276,56 @@ def _is_main_for_override(name: str) -> bool:
     return stem in ("compose", "docker-compose")
 
 
-def _kube_groups(pieces: list[kube.Modeled]) -> tuple[list[Group], list[tuple[Loc, Loc, ObjectRef]]]:
-    """All plain objects form one graph; a repeated (namespace, kind, name) goes to a graph of its own.
+def _kube_groups(pieces: list[kube.Modeled], config: Config, notices: list[Notice],
+                 reportable: Callable[[str], bool]) -> tuple[list[Group], list[tuple[Loc, Loc, ObjectRef]]]:
+    """Plain objects → graphs (SPEC §11): declared ``groups`` first, then ``group-by``.
 
-    Objects are taken in directory-walk order of their files, not in command-line order: which
-    copy of a duplicate is "the first" must not depend on the order the paths were given (SPEC §6).
+    The same (namespace, kind, name) twice in one file is SL090, and the later copy is linted in
+    a graph of its own. Copies in different files are alternative manifest sets, not mistakes: with
+    ``group-by: auto`` they stay in one graph whose references resolve from each file outward.
+    Objects are taken in directory-walk order of their files, not in command-line order: which copy
+    is "the first" must not depend on the order the paths were given (SPEC §6).
     """
     pieces = sorted(pieces, key=lambda m: _walk_order(m.obj.path))  # stable: file order kept within a file
-    seen: dict[tuple[str, str, str], Loc] = {}
+    seen: dict[tuple[str, tuple[str, str, str]], Loc] = {}
     main: list[kube.Modeled] = []
     extra: list[Group] = []
     duplicates = []
     for m in pieces:
-        key, loc = m.key, m.obj.loc
+        key, loc = (m.obj.path, m.key), m.obj.loc
         if key in seen:
-            duplicates.append((loc, seen[key], ObjectRef(key[1], key[2], key[0])))
+            duplicates.append((loc, seen[key], ObjectRef(m.key[1], m.key[2], m.key[0])))
             extra.append(kubegraph.assemble(f"{m.obj.path}#duplicate-{len(extra) + 1}", [m]))
             continue
         seen[key] = loc
         main.append(m)
-    groups = [kubegraph.assemble("kubernetes", main)] if main else []
+    groups: list[Group] = []
+    for i, unit in enumerate(config.groups):
+        mine = [m for m in main if matches(m.obj.path, unit)]
+        if mine:
+            groups.append(kubegraph.assemble(f"unit {i + 1}: {', '.join(unit)}", mine))
+            taken = {id(m) for m in mine}
+            main = [m for m in main if id(m) not in taken]
+    if not main:
+        return groups + extra, duplicates
+    if config.group_by == "all":
+        groups.append(kubegraph.assemble("kubernetes", main))
+    elif config.group_by == "directory":
+        by_dir: dict[str, list[kube.Modeled]] = {}
+        for m in main:
+            by_dir.setdefault(os.path.dirname(m.obj.path) or ".", []).append(m)
+        groups += [kubegraph.assemble(directory, ms) for directory, ms in by_dir.items()]
+    else:
+        files: dict[str, set[tuple[str, str, str]]] = {}
+        for m in main:
+            ckey = collision_key(m.key)
+            files.setdefault(m.obj.path, set()).update([ckey] if ckey else [])
+        layout = Layout(files)
+        for text, count, members, common in layout.alternative_sets():
+            if any(reportable(p) for p in members):
+                notices.append(Notice(f"{count} alternative manifest sets ({common} common object"
+                                      f"{'s' if common != 1 else ''}): checked separately", text))
+        groups.append(kubegraph.assemble("kubernetes", main, layout))
     return groups + extra, duplicates
 
 

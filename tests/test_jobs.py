@@ -117,7 +117,8 @@ spec:
 """)
     for i in range(files):
         (top / f"team-{i % namespaces}" / f"app-{i:04d}.yaml").write_text(_deployment(i, f"team-{i % namespaces}"))
-    (top / "team-0" / "app-0001-copy.yaml").write_text(_deployment(1, "team-1"))  # SL090 duplicate
+    twice = _deployment(1, "team-1").rstrip("\n")
+    (top / "team-0" / "app-0001-copy.yaml").write_text(f"{twice}\n---\n{twice}\n")  # SL090: twice in one file
     (top / "team-1" / "broken.yaml").write_text("apiVersion: v1\nkind: [unclosed\n")  # SL000
     (top / "team-2" / "chart-template.yaml").write_text("{{- if .Values.on }}\nkind: Deployment\n{{- end }}\n")
     (top / "team-3" / "package.json").write_text('{"name": "not-a-manifest"}\n')

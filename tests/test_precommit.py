@@ -193,7 +193,9 @@ def test_hook_selects_yaml_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 # --- which files a named file brings along -------------------------------------------------------
 
 
-def test_manifest_brings_its_sibling_manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifest_brings_its_repository_as_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A named manifest's context (SPEC §11): every plain manifest of its repository, siblings first,
+    listed but not read (the pipeline reads those its references need)."""
     write(tmp_path, {
         "k8s/api.yaml": _deployment("api"),
         "k8s/pdb.yml": PDB,
@@ -201,20 +203,29 @@ def test_manifest_brings_its_sibling_manifests(tmp_path: Path, monkeypatch: pyte
         "k8s/.hidden.yaml": PDB,
         "k8s/compose.yaml": COMPOSE_MAIN,  # another kind of group: not context for a manifest
         "k8s/notes.txt": "",
-        "k8s/sub/deep.yaml": PDB,  # not recursive
+        "k8s/sub/deep.yaml": PDB,
+        "other/db.yaml": PDB,
+        "chart/Chart.yaml": "name: c\n",
+        "chart/templates/x.yaml": PDB,  # a chart's templates are the chart's
     })
     monkeypatch.chdir(tmp_path)
-    assert targets(["k8s/api.yaml"]) == [("k8s/api.yaml", True), ("k8s/pdb.yml", False), ("k8s/svc.json", False)]
+    disc = discover(["k8s/api.yaml"])
+    assert [(t.path, t.explicit) for t in disc.files] == [("k8s/api.yaml", True)]
+    assert disc.context == ["k8s/pdb.yml", "k8s/svc.json", "k8s/sub/deep.yaml", "other/db.yaml"]
 
 
 def test_a_file_named_and_also_a_sibling_appears_once_as_named(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"k8s/a.yaml": _deployment("a"), "k8s/b.yaml": _deployment("b"), "k8s/c.yaml": PDB})
     monkeypatch.chdir(tmp_path)
-    assert targets(["k8s/c.yaml", "k8s/a.yaml", "./k8s/a.yaml"]) == [
-        ("k8s/c.yaml", True), ("k8s/a.yaml", True), ("./k8s/a.yaml", True), ("k8s/b.yaml", False)]
-    assert targets(["k8s/a.yaml", "k8s"]) == [
+    disc = discover(["k8s/c.yaml", "k8s/a.yaml", "./k8s/a.yaml"])
+    assert [(t.path, t.explicit) for t in disc.files] == [
+        ("k8s/c.yaml", True), ("k8s/a.yaml", True), ("./k8s/a.yaml", True)]
+    assert disc.context == ["k8s/b.yaml"]
+    disc = discover(["k8s/a.yaml", "k8s"])
+    assert [(t.path, t.explicit) for t in disc.files] == [
         ("k8s/a.yaml", True), ("k8s/b.yaml", False), ("k8s/c.yaml", False)]
+    assert disc.context == []
 
 
 def test_non_manifest_yaml_brings_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,15 +259,16 @@ def test_file_in_a_kustomization_brings_its_render(tmp_path: Path, monkeypatch: 
     })
     monkeypatch.chdir(tmp_path)
     disc = discover(["overlay/deploy.yaml"])
-    assert [(t.path, t.explicit) for t in disc.files] == [("overlay/deploy.yaml", True)]
-    assert disc.renders == [RenderDir("overlay", "kustomize", False)]
+    assert disc.files == [Target("overlay/deploy.yaml", True, kustomize="overlay")]
+    assert disc.renders == [RenderDir("overlay", "kustomize", False, context=True)]
 
 
 def test_exclude_and_only_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"k8s/api.yaml": _deployment("api"), "k8s/pdb.yaml": PDB, "k8s/old.yaml": PDB})
     monkeypatch.chdir(tmp_path)
-    assert targets(["k8s/api.yaml"], exclude=["old.yaml"]) == [("k8s/api.yaml", True), ("k8s/pdb.yaml", False)]
-    assert discover(["k8s/api.yaml"], group_context=False).files == [Target("k8s/api.yaml", True)]
+    assert discover(["k8s/api.yaml"], exclude=["old.yaml"]).context == ["k8s/pdb.yaml"]
+    only = discover(["k8s/api.yaml"], group_context=False)
+    assert only.files == [Target("k8s/api.yaml", True)] and only.context == []
 
 
 # --- through the command line ---------------------------------------------------------------------
@@ -290,10 +302,15 @@ def test_sl003_sees_the_database_next_door(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_compose_main_file_is_linted_with_its_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The override is merged in (the project is one), but what is wrong in it alone is its own business:
+    named alone, the main file reports nothing of the override's (SPEC §11)."""
     write(tmp_path, {"compose.yaml": COMPOSE_MAIN, "compose.override.yaml": COMPOSE_OVERRIDE})
     monkeypatch.chdir(tmp_path)
-    result = check("compose.yaml")
+    assert check("compose.yaml").exit_code == 0
+    result = check("compose.override.yaml")
     assert result.exit_code == 1 and codes(result) == [("SL001", "compose.override.yaml")]
+    both = check("compose.yaml", "compose.override.yaml")
+    assert both.exit_code == 1 and codes(both) == [("SL001", "compose.override.yaml")]
     assert check("--only-given", "compose.yaml").exit_code == 0
 
 

@@ -38,9 +38,8 @@ class Database:
     obj: ObjectRef | None
     max_connections: Val[int]
     reserved: Val[int]
-    #: names clients may use, already qualified: compose names, or (namespace, service) for Kubernetes
+    #: names clients may use in compose projects and config ``databases`` (Kubernetes: through ``group.refs``)
     names: set[str] = field(default_factory=set)
-    kube_names: set[tuple[str, str]] = field(default_factory=set)
     workload: Workload | None = None
     external: bool = False
 
@@ -172,7 +171,8 @@ def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, 
     ns = wl.namespace or "default"
     for volume, mount in c.mounts.items():
         cm_name = wl.configmap_volumes.get(volume)
-        cm = group.configmaps.get((ns, cm_name)) if cm_name else None
+        found = group.refs.named(wl.path, "ConfigMap", ns, cm_name) if cm_name else []
+        cm = found[0] if len(found) == 1 else None  # alternatives that differ: max_connections stays unknown
         if cm is None:
             continue
         for key, text in cm.data.items():
@@ -199,15 +199,22 @@ def _line_offsets(text: str) -> list[int]:
     return offsets
 
 
+def operator_service_owners(service: str) -> list[tuple[str, str]]:
+    """(kind, name) of the operator objects whose Services could be called ``service``: CloudNativePG
+    ``<cluster>-rw``/``-ro``/``-r``, Zalando ``<cluster>`` and ``<cluster>-repl`` (not ``-pooler``:
+    that one selects PgBouncer pods, whose clients do not count directly)."""
+    out = [("postgresql", service)]
+    for suffix, kind in (("-rw", "Cluster"), ("-ro", "Cluster"), ("-r", "Cluster"), ("-repl", "postgresql")):
+        if service.endswith(suffix) and len(service) > len(suffix):
+            out.append((kind, service[: -len(suffix)]))
+    return out
+
+
 def operator_database(obj_kind: str, api_version: str, raw: object, name: str, namespace: str,
                       loc: Loc) -> Database | None:
-    """CloudNativePG ``Cluster`` and Zalando ``postgresql`` objects."""
-    if obj_kind == "Cluster" and api_version.startswith("postgresql.cnpg.io/"):
-        services = [f"{name}-rw", f"{name}-ro", f"{name}-r"]
-    elif obj_kind == "postgresql" and api_version.startswith("acid.zalan.do/"):
-        # not "<name>-pooler": that Service selects PgBouncer pods, whose clients do not count directly
-        services = [name, f"{name}-repl"]
-    else:
+    """CloudNativePG ``Cluster`` and Zalando ``postgresql`` objects (their Services: :func:`operator_service_owners`)."""
+    if not ((obj_kind == "Cluster" and api_version.startswith("postgresql.cnpg.io/"))
+            or (obj_kind == "postgresql" and api_version.startswith("acid.zalan.do/"))):
         return None
     params = get_map(get_map(get_map(raw, "spec"), "postgresql"), "parameters")
     max_conn: Val[int] = default(100, loc, "postgresql default max_connections 100")
@@ -228,7 +235,6 @@ def operator_database(obj_kind: str, api_version: str, raw: object, name: str, n
     reserved = _sum(superuser, reserved_extra)
     db = Database(name=name, engine="postgresql", loc=max_conn.loc or loc,
                   obj=ObjectRef(obj_kind, name, namespace), max_connections=max_conn, reserved=reserved)
-    db.kube_names = {(namespace, s) for s in services}
     return db
 
 

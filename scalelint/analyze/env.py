@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from scalelint.findings import Loc
-from scalelint.model import Container, EnvRef, Group, State, Val, unknown
+from scalelint.model import ConfigMap, Container, EnvRef, Group, State, Val, unknown
 
 _KUBE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
 
@@ -41,20 +41,21 @@ def kube_expand(text: str, env: Mapping[str, Val[str]]) -> tuple[str, list[str]]
     return _KUBE_REF.sub(sub, text), missing
 
 
-def resolve(container: Container, group: Group, namespace: str | None) -> Env:
+def resolve(container: Container, group: Group, namespace: str | None, origin: str = "") -> Env:
+    """The container's env; ConfigMaps are found from ``origin``, the workload's file (SPEC §11)."""
     env: Env = {}
     ns = namespace or "default"
-    for ref, loc in container.env_from:
+    for ref, _loc in container.env_from:
         if ref.source == "configmap":
-            cm = group.configmaps.get((ns, ref.name))
-            if cm is None:
+            maps = _configmaps(group, origin, ns, ref.name)
+            if not maps:
                 continue  # a ConfigMap outside the graph: its names are unknown, so nothing to add
-            for key, value in cm.data.items():
-                env[ref.prefix + key] = Val(value, cm.data_locs.get(key, cm.loc), State.KNOWN, "",
-                                            cm.data_spots.get(key))
+            keys = dict.fromkeys(key for cm in maps for key in cm.data)  # in the order written
+            for key in keys:
+                env[ref.prefix + key] = _value(maps, key, ref.name)
     for var in container.env:
         if var.ref is not None:
-            env[var.name] = _from_ref(var.ref, group, ns, var.loc)
+            env[var.name] = _from_ref(var.ref, group, ns, var.loc, origin)
         elif var.unset:
             env[var.name] = unknown(var.loc, f"{var.name} is not set in the environment")
         else:
@@ -69,12 +70,11 @@ def resolve(container: Container, group: Group, namespace: str | None) -> Env:
     return env
 
 
-def _from_ref(ref: EnvRef, group: Group, ns: str, where: Loc) -> Val[str]:
+def _from_ref(ref: EnvRef, group: Group, ns: str, where: Loc, origin: str) -> Val[str]:
     if ref.source == "configmap":
-        cm = group.configmaps.get((ns, ref.name))
-        if cm is not None and ref.key in cm.data:
-            return Val(cm.data[ref.key], cm.data_locs.get(ref.key, cm.loc), State.KNOWN, "",
-                       cm.data_spots.get(ref.key))
+        maps = _configmaps(group, origin, ns, ref.name)
+        if ref.key is not None and maps and any(ref.key in cm.data for cm in maps):
+            return _value(maps, ref.key, ref.name)
         return unknown(where, f"ConfigMap {ref.name} key {ref.key} is not in the files linted")
     if ref.source == "secret":
         return unknown(where, f"from Secret {ref.name}")
@@ -83,6 +83,22 @@ def _from_ref(ref: EnvRef, group: Group, ns: str, where: Loc) -> Val[str]:
     if ref.source == "resource":
         return unknown(where, f"from the container resource {ref.name}")
     return unknown(where, "from an unreadable valueFrom")
+
+
+def _configmaps(group: Group, origin: str, namespace: str, name: str) -> list[ConfigMap]:
+    if group.kind != "kubernetes":
+        return []
+    return [cm for cm in group.refs.named(origin, "ConfigMap", namespace, name) if isinstance(cm, ConfigMap)]
+
+
+def _value(maps: list[ConfigMap], key: str, name: str) -> Val[str]:
+    """One key of a ConfigMap; alternative copies that disagree on it make it unknown (never a guess)."""
+    first = maps[0]
+    if key not in first.data or any(cm.data.get(key) != first.data[key] for cm in maps[1:]):
+        where = ", ".join(str(cm.loc) for cm in maps)
+        return unknown(first.data_locs.get(key, first.loc),
+                       f"ConfigMap {name} key {key} differs between alternative manifest sets ({where})")
+    return Val(first.data[key], first.data_locs.get(key, first.loc), State.KNOWN, "", first.data_spots.get(key))
 
 
 #: what is left of ``$(`` after Kubernetes expansion (or any ``$(`` in compose, where

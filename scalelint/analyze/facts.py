@@ -16,7 +16,8 @@ from scalelint.analyze.links import Endpoint, Pool, endpoints, kube_target, pool
 from scalelint.analyze.workers import Workers, workers
 from scalelint.config import Config
 from scalelint.findings import Notice
-from scalelint.model import Container, Group, Val, Workload, default, unknown
+from scalelint.model import Container, Group, Service, Val, Workload, default, unknown
+from scalelint.model.kube import WORKLOAD_KINDS
 
 #: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
 NON_PYTHON_CLIENTS = frozenset({
@@ -43,6 +44,8 @@ class Facts:
         self._env: dict[int, Env] = {}
         self._workers: dict[int, Workers] = {}
         self._owner: dict[int, Workload] = {}
+        #: id(workload or operator object) → the database it is
+        self._db_of_part: dict[int, dbmod.Database] = {}
 
     @cached_property
     def replicas(self) -> dict[int, ReplicaRange]:
@@ -55,7 +58,7 @@ class Facts:
     def env(self, wl: Workload, c: Container) -> Env:
         key = id(c)
         if key not in self._env:
-            self._env[key] = resolve(c, self.group, wl.namespace)
+            self._env[key] = resolve(c, self.group, wl.namespace, wl.path)
         return self._env[key]
 
     def workers(self, wl: Workload, c: Container) -> Workers:
@@ -82,11 +85,6 @@ class Facts:
     @cached_property
     def databases(self) -> list[dbmod.Database]:
         found: list[dbmod.Database] = []
-        services_by_ns: dict[str, list] = {}
-        for svc in self.group.services:
-            services_by_ns.setdefault(svc.namespace, []).append(svc)
-        from scalelint.model.kubegraph import selects
-
         for wl in self.group.workloads:
             for c in wl.app_containers:
                 if dbmod.image_engine(c.image) is None:
@@ -96,17 +94,13 @@ class Facts:
                     continue
                 if self.group.kind == "compose":
                     db.names = {h.lower() for h in c.hostnames}
-                else:
-                    ns = wl.namespace or "default"
-                    db.kube_names = {(ns, svc.name.lower()) for svc in services_by_ns.get(ns, ())
-                                     if selects(svc.selector, [], wl.pod_labels)}
-                    # a StatefulSet's pods are also reached through its governing service name
-                    db.kube_names.add((ns, wl.name.lower()))
+                self._db_of_part[id(wl)] = db
                 found.append(db)
                 break
         for obj in self.group.objects:
             db = dbmod.operator_database(obj.kind, obj.api_version, obj.raw, obj.name, obj.namespace, obj.loc)
             if db is not None:
+                self._db_of_part[id(obj)] = db
                 found.append(db)
         found.extend(dbmod.external_databases(self.config))
         return found
@@ -114,14 +108,11 @@ class Facts:
     @cached_property
     def budgets(self) -> list[Budget]:
         by_name: dict[str, dbmod.Database] = {}
-        by_kube: dict[tuple[str, str], dbmod.Database] = {}
         external: dict[str, dbmod.Database] = {}
         for db in self.databases:
             index = external if db.external else by_name
             for name in db.names:
                 index.setdefault(name, db)
-            for key in db.kube_names:
-                by_kube.setdefault(key, db)
         budgets = {id(db): Budget(db) for db in self.databases}
         unmatched: dict[str, Endpoint] = {}
         for wl in self.group.workloads:
@@ -129,15 +120,16 @@ class Facts:
             for c in wl.app_containers:
                 seen: set[int] = set()
                 for ep in endpoints(self.env(wl, c)):
-                    target = self._match(ep, wl, by_name, by_kube, external)
-                    if target is None:
+                    targets = self._match(ep, wl, by_name, external)
+                    if not targets:
                         if ep.host not in ("localhost", "127.0.0.1", "::1") and not ep.host.startswith("/"):
                             unmatched.setdefault(ep.host, ep)
                         continue
-                    if target.workload is wl or id(target) in seen:
-                        continue
-                    seen.add(id(target))
-                    links.setdefault(id(target), []).append((c, ep))
+                    for target in targets:  # several: alternatives of each other, each its own budget
+                        if target.workload is wl or id(target) in seen:
+                            continue
+                        seen.add(id(target))
+                        links.setdefault(id(target), []).append((c, ep))
             for db_id, pairs in links.items():
                 budgets[db_id].clients.append(self._client(wl, pairs))
         for host, ep in sorted(unmatched.items()):
@@ -156,13 +148,39 @@ class Facts:
                         f"({reason})", at.path, at.line, at.column))
         return out
 
-    def _match(self, ep: Endpoint, wl: Workload, by_name: dict, by_kube: dict, external: dict) -> dbmod.Database | None:
+    def _match(self, ep: Endpoint, wl: Workload, by_name: dict[str, dbmod.Database],
+               external: dict[str, dbmod.Database]) -> list[dbmod.Database]:
         if self.group.kind == "kubernetes":
-            target = kube_target(ep.host, wl.namespace or "default")
-            db = by_kube.get(target) if target else None
+            found = self._kube_match(ep.host, wl)
         else:
             db = by_name.get(ep.host)
-        return db or external.get(ep.host)
+            found = [db] if db is not None else []
+        if not found and ep.host in external:
+            found = [external[ep.host]]
+        return found
+
+    def _kube_match(self, host: str, wl: Workload) -> list[dbmod.Database]:
+        """The databases a host name reaches from ``wl``'s file: a Service (any DNS form) and the pods it
+        selects, else a workload of that name (a StatefulSet's governing name), else an operator's
+        Service (CloudNativePG ``<cluster>-rw``, Zalando ``<cluster>``)."""
+        target = kube_target(host, wl.namespace or "default")
+        if target is None:
+            return []
+        self.databases  # noqa: B018 - fills _db_of_part
+        namespace, name = target
+        refs, dbs = self.group.refs, self._db_of_part
+        found: list[dbmod.Database] = []
+        for svc in refs.named(wl.path, "Service", namespace, name):
+            if isinstance(svc, Service):
+                found += [dbs[id(w)] for w in refs.selected(svc.loc.path, namespace, svc.selector, [])
+                          if id(w) in dbs]
+        if not found:
+            for kind in sorted(WORKLOAD_KINDS):
+                found += [dbs[id(w)] for w in refs.named(wl.path, kind, namespace, name) if id(w) in dbs]
+        if not found:
+            for kind, base in dbmod.operator_service_owners(name):
+                found += [dbs[id(o)] for o in refs.named(wl.path, kind, namespace, base) if id(o) in dbs]
+        return list({id(db): db for db in found}.values())
 
     def _client(self, wl: Workload, pairs: list[tuple[Container, Endpoint]]) -> Client:
         rng = self.replica_range(wl)
@@ -187,9 +205,13 @@ class Facts:
 
 
 def replica_range(wl: Workload, config: Config) -> ReplicaRange:
-    hpa = wl.autoscaler
-    if hpa is not None:
-        return ReplicaRange(hpa.min_replicas, hpa.max_replicas, hpa=True)
+    hpas = wl.autoscalers or ([wl.autoscaler] if wl.autoscaler is not None else [])
+    if hpas:
+        # several HPAs scale one shared workload from alternative manifest sets: a check reports only
+        # what fails for all of them, so the budget takes the smallest maximum, HA the largest minimum
+        low = max(hpas, key=lambda h: (h.min_replicas.known, h.min_replicas.value or 0))
+        high = min(hpas, key=lambda h: (not h.max_replicas.known, h.max_replicas.value or 0))
+        return ReplicaRange(low.min_replicas, high.max_replicas, hpa=True)
     if wl.kind == "DaemonSet" and config.nodes is not None:
         nodes = default(config.nodes, None, f"config nodes: {config.nodes}")
         return ReplicaRange(nodes, nodes)

@@ -31,6 +31,10 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
     exclude: list[str] = field(default_factory=list)
+    #: SPEC §11: "auto" (references resolved from their file outward), "directory" or "all"
+    group_by: str = "auto"
+    #: declared units: each list of globs is one graph (globs anchored like ``exclude``)
+    groups: list[list[str]] = field(default_factory=list)
     #: per-rule params, keyed by code or name
     rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     ha_required: list[str] = field(default_factory=list)

@@ -244,6 +244,10 @@ def apply(cf: ConfigFile, config: Config, cwd: str) -> None:
         config.fail_on = Severity.parse(data["fail-on"])
     if "exclude" in data:
         config.exclude = [form for p in data["exclude"] for form in _anchor_glob(p, base, cwd)]
+    if "group-by" in data:
+        config.group_by = data["group-by"]
+    if "groups" in data:
+        config.groups = [[form for p in unit for form in _anchor_glob(p, base, cwd)] for unit in data["groups"]]
     if "rules" in data:
         config.rule_params = {str(k): dict(v) for k, v in data["rules"].items()}
     if "ha-required" in data:

@@ -1,9 +1,15 @@
-"""Discover: which files to read and which directories need rendering (SPEC §1).
+"""Discover: which files to read and which directories need rendering (SPEC §1, §11).
 
-No YAML is parsed here; classification by content happens after loading.
+No YAML is parsed here; classification by content happens after loading. Files below a
+kustomization are listed too, marked with it: the kustomization owns only the files it
+reaches (:mod:`scalelint.render.coverage` decides), the others are plain manifests. A file
+named on the command line brings *context*: its compose partner at once, and candidate
+manifests of its repository that are read only when a reference needs them
+(:mod:`scalelint.load.context`).
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import re
@@ -22,6 +28,10 @@ class Target:
     path: str
     #: named on the command line (other YAML gets a notice instead of silence)
     explicit: bool
+    #: read for a named file's references only: its findings are not reported (SPEC §11)
+    context: bool = False
+    #: the nearest kustomize directory above the file, which may own it
+    kustomize: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class RenderDir:
     path: str
     tool: str  # "kustomize" | "helm"
     explicit: bool
+    #: rendered only because a named file lies below it
+    context: bool = False
 
 
 @dataclass
@@ -36,6 +48,8 @@ class Discovery:
     files: list[Target] = field(default_factory=list)
     renders: list[RenderDir] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    #: manifests a named file's references may need, read only when they do (in walk order)
+    context: list[str] = field(default_factory=list)
 
 
 def render_kind(directory: str, names: set[str] | None = None) -> str | None:
@@ -51,7 +65,9 @@ def render_kind(directory: str, names: set[str] | None = None) -> str | None:
     return None
 
 
-def _excluded(path: str, patterns: list[str]) -> bool:
+def matches(path: str, patterns: list[str]) -> bool:
+    """Whether ``path`` matches one of the globs (``exclude``, declared ``groups``): a glob with a slash
+    matches the path or a directory above it, one without matches any path component."""
     if not patterns:
         return False
     norm = path.replace(os.sep, "/")
@@ -69,8 +85,8 @@ def _excluded(path: str, patterns: list[str]) -> bool:
 def discover(paths: list[str], exclude: list[str] | None = None, group_context: bool = True) -> Discovery:
     """Expand the command line's paths into targets, in a deterministic order.
 
-    With ``group_context`` a file named on the command line brings the rest of
-    its group along (see :func:`group_members`), so SL003/SL004 see the whole
+    With ``group_context`` a file named on the command line brings its context along (see
+    :func:`group_members` and :func:`context_candidates`), so SL003/SL004 see the whole
     deployment when pre-commit passes only the changed files.
     """
     out = Discovery()
@@ -84,11 +100,16 @@ def discover(paths: list[str], exclude: list[str] | None = None, group_context: 
             kind = render_kind(given)
             if kind:
                 out.renders.append(RenderDir(given, kind, True))
-            _walk(given, exclude, out, seen, inside_render=kind is not None)
+            home = _render_home(os.path.join(given, "_")) if kind is None else None
+            _walk(given, exclude, out, seen, helm=kind == "helm",
+                  kustomize=given if kind == "kustomize" else (home.path if home and home.tool == "kustomize"
+                                                                else None))
         elif os.path.lexists(given):
             if given not in seen:
                 seen.add(given)
-                out.files.append(Target(given, True))
+                home = _render_home(given) if os.path.isfile(given) else None
+                out.files.append(Target(given, True, kustomize=home.path if home and home.tool == "kustomize"
+                                        else None))
         else:
             out.notices.append(Notice("no such file or directory", given))
     if group_context:
@@ -97,21 +118,74 @@ def discover(paths: list[str], exclude: list[str] | None = None, group_context: 
 
 
 def _add_group_context(out: Discovery, exclude: list[str], seen: set[str]) -> None:
-    """Append the groups of explicitly named files as silent context, each file once."""
+    """The context of explicitly named files: compose partners and renders now, candidates for later."""
     known = {os.path.normpath(p) for p in seen}
     renders = {os.path.normpath(r.path) for r in out.renders}
-    for target in [t for t in out.files if t.explicit and t.path != "-" and os.path.isfile(t.path)]:
+    named = [t for t in out.files if t.explicit and t.path != "-" and os.path.isfile(t.path)]
+    candidates: dict[str, None] = {}
+    for target in named:
         members, render = group_members(target.path)
         if render is not None:
-            if os.path.normpath(render.path) not in renders and not _excluded(render.path, exclude):
+            if os.path.normpath(render.path) not in renders and not matches(render.path, exclude):
                 renders.add(os.path.normpath(render.path))
-                out.renders.append(render)
-            continue
+                out.renders.append(dataclasses.replace(render, context=True))
+            if render.tool == "helm":
+                continue
         for path in members:
-            if os.path.normpath(path) not in known and not _excluded(path, exclude):
+            if os.path.normpath(path) not in known and not matches(path, exclude):
                 known.add(os.path.normpath(path))
                 seen.add(path)
-                out.files.append(Target(path, False))
+                out.files.append(Target(path, False, context=True))
+        if not members and _sniff_manifest(target.path):
+            for path in context_candidates(target.path, exclude):
+                candidates.setdefault(path, None)
+    out.context = [p for p in candidates if os.path.normpath(p) not in known]
+
+
+#: a context walk stops after this many candidate files (a monorepo of generated manifests)
+MAX_CONTEXT_FILES = 20_000
+
+
+def context_root(path: str) -> str:
+    """Where a named file's context ends: its repository's root (``.git``), else the working directory
+    when the file is below it, else the file's own directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    probe = directory
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    cwd = os.getcwd()
+    return cwd if directory == cwd or directory.startswith(cwd + os.sep) else directory
+
+
+def context_candidates(path: str, exclude: list[str]) -> list[str]:
+    """Manifests that a named file's references may reach (SPEC §11): every plain YAML/JSON file of
+    its repository, siblings first, then the rest in walk order, written as paths relative to where
+    the named file's path is relative to. Nothing is read here."""
+    root = context_root(path)
+    directory = os.path.dirname(path)
+    absolute_dir = os.path.dirname(os.path.abspath(path))
+
+    def shown(abs_path: str) -> str:
+        rel = os.path.relpath(abs_path, absolute_dir)
+        return os.path.normpath(os.path.join(directory, rel)) if not os.path.isabs(path) else abs_path
+
+    found = Discovery()
+    _walk(root, exclude, found, set(), helm=False, kustomize=None, limit=MAX_CONTEXT_FILES)
+    me = os.path.abspath(path)
+    siblings: list[str] = []
+    others: list[str] = []
+    for t in found.files:
+        name = os.path.basename(t.path)
+        if os.path.abspath(t.path) == me or _is_compose_name(name.lower()) or t.kustomize is not None:
+            continue
+        (siblings if os.path.dirname(os.path.abspath(t.path)) == absolute_dir else others).append(shown(
+            os.path.abspath(t.path)))
+    return siblings + others
 
 
 #: a cheap look at a file's head: does it hold a Kubernetes object (YAML or JSON)?
@@ -125,10 +199,9 @@ def group_members(path: str) -> tuple[list[str], RenderDir | None]:
     - a compose file: its project partner in the same directory (main file ↔
       ``compose.override.y*ml``); ``.env`` is read by the model anyway;
     - a Kubernetes manifest (a head that mentions ``apiVersion:``) inside a
-      kustomize/helm directory: that directory's render;
-    - any other Kubernetes manifest: the sibling ``*.yaml``/``*.yml``/``*.json`` files of its directory, not
-      recursive, without hidden, kustomization and compose files.
-    Anything else (CI workflows, random config) brings no context along.
+      kustomize/helm directory: that directory's render.
+    A plain manifest's other files are candidates read only when needed (:func:`context_candidates`);
+    anything else (CI workflows, random config) brings no context along.
     """
     directory, name = os.path.split(path)
     lower = name.lower()
@@ -141,12 +214,7 @@ def group_members(path: str) -> tuple[list[str], RenderDir | None]:
         return [os.path.join(directory, e) for e in _file_names(directory) if e.lower() in names], None
     if not _sniff_manifest(path):
         return [], None
-    render = _render_home(path)
-    if render is not None:
-        return [], render
-    return [os.path.join(directory, e) for e in _file_names(directory)
-            if e != name and not e.startswith(".") and e.lower().endswith(YAML_SUFFIXES + (".json",))
-            and e not in KUSTOMIZATION_NAMES and not _is_compose_name(e.lower())], None
+    return [], _render_home(path)
 
 
 def _file_names(directory: str) -> list[str]:
@@ -192,11 +260,16 @@ def _render_home(path: str) -> RenderDir | None:
         directory = parent
 
 
-def _walk(top: str, exclude: list[str], out: Discovery, seen: set[str], inside_render: bool) -> None:
-    """Iterative walk that never follows directory symlinks (no loops) and sorts entries."""
-    stack: list[tuple[str, bool]] = [(top, inside_render)]
+def _walk(top: str, exclude: list[str], out: Discovery, seen: set[str], helm: bool, kustomize: str | None,
+          limit: int | None = None) -> None:
+    """Iterative walk that never follows directory symlinks (no loops) and sorts entries.
+
+    Below a chart nothing is listed (templates are the chart's). Below a kustomization files
+    are listed with it (``Target.kustomize``): the kustomization decides which it owns.
+    """
+    stack: list[tuple[str, bool, str | None]] = [(top, helm, kustomize)]
     while stack:
-        directory, covered = stack.pop()
+        directory, in_chart, kdir = stack.pop()
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -211,17 +284,19 @@ def _walk(top: str, exclude: list[str], out: Discovery, seen: set[str], inside_r
             except OSError:
                 continue
             if is_dir:
-                if entry.name.startswith(".") or entry.name in _SKIP_DIRS or _excluded(path, exclude):
+                if entry.name.startswith(".") or entry.name in _SKIP_DIRS or matches(path, exclude):
                     continue
                 subdirs.append(path)
-            elif not covered and entry.name.lower().endswith(YAML_SUFFIXES + (".json",)):
-                if entry.name.startswith(".") or _excluded(path, exclude) or path in seen:
+            elif not in_chart and entry.name.lower().endswith(YAML_SUFFIXES + (".json",)):
+                if (entry.name.startswith(".") or entry.name in KUSTOMIZATION_NAMES or matches(path, exclude)
+                        or path in seen):
                     continue
                 seen.add(path)
-                out.files.append(Target(path, False))
+                out.files.append(Target(path, False, kustomize=kdir))
+                if limit is not None and len(out.files) >= limit:
+                    return
         for sub in reversed(subdirs):
             kind = render_kind(sub)
             if kind:
                 out.renders.append(RenderDir(sub, kind, False))
-            # files under a kustomization or chart belong to its render, not to us
-            stack.append((sub, covered or kind is not None))
+            stack.append((sub, in_chart or kind == "helm", sub if kind == "kustomize" else kdir))

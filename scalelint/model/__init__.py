@@ -215,8 +215,13 @@ class Workload:
     spread: bool = False  # pod anti-affinity or topology spread on hostname/zone
     #: pod volumes: name → ConfigMap name
     configmap_volumes: dict[str, str] = field(default_factory=dict)
+    #: the HPA whose numbers the rules quote (see ``autoscalers`` when several target it)
     autoscaler: Autoscaler | None = None
+    #: every HPA that targets it: one per alternative manifest set that scales a shared workload
+    autoscalers: list[Autoscaler] = field(default_factory=list)
     disruption_budgets: list[Disruption] = field(default_factory=list)
+    #: LimitRanges of its namespace, as its references reach them (SPEC §11)
+    limit_ranges: list[LimitRange] = field(default_factory=list)
     #: compose x-scalelint extension or other per-object settings
     settings: dict[str, Any] = field(default_factory=dict)
     #: the source object (read-only), for custom JSON Schema checks
@@ -276,6 +281,30 @@ class KubeObject:
     raw: YMap | None
 
 
+class References:
+    """How the objects of a group find each other (SPEC §11), seen from the referencing object's file.
+
+    Every lookup names the file the reference is written in (``origin``): in a run with
+    alternative manifest sets (``deploy/dev`` beside ``deploy/prod``) the answer depends on
+    where one looks from. Several answers are alternatives of each other (ambiguous); the
+    caller decides what a value check does with each. This base class finds nothing; see
+    :mod:`scalelint.model.scope` for the implementations.
+    """
+
+    def named(self, origin: str, kind: str, namespace: str, name: str) -> list[Any]:
+        """Model parts (Workload, Service, ConfigMap ...) or :class:`KubeObject` s of ``kind`` called ``name``."""
+        return []
+
+    def selected(self, origin: str, namespace: str, selector: dict[str, str] | None,
+                 expressions: list[Any]) -> list[Workload]:
+        """Workloads whose pods a label selector picks."""
+        return []
+
+    def in_namespace(self, origin: str, kind: str, namespace: str) -> list[Any]:
+        """Every part of ``kind`` in ``namespace`` (LimitRanges)."""
+        return []
+
+
 @dataclass
 class Group:
     """The scope of cross-object analysis: one compose project or one Kubernetes graph."""
@@ -292,3 +321,5 @@ class Group:
     objects: list[KubeObject] = field(default_factory=list)
     #: compose: the project directory (for env files); kubernetes: None
     directory: str | None = None
+    #: how objects find each other (Kubernetes graphs)
+    refs: References = field(default_factory=References)

@@ -1,27 +1,36 @@
 """The graph of plain Kubernetes objects: modelled objects put together, HPAs and PDBs attached.
 
 Objects are modelled one by one (:mod:`.kube`); which other objects an HPA, a PDB or a
-Service refers to is only known once a graph is assembled from them. Links are made
-with hash joins, never by scanning workloads × objects.
+Service refers to is only known once a graph is assembled from them, and in a run with
+alternative manifest sets it depends on where the reference is written (:mod:`.scope`).
+Links are made through indexes, never by scanning workloads × objects.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from scalelint.load.tree import YMap, get_seq, get_str
+from scalelint.load.tree import YMap
 from scalelint.model import Autoscaler, ConfigMap, Disruption, Group, LimitRange, Service, Workload
 from scalelint.model.kube import Modeled, model_object
+from scalelint.model.refs import FlatReferences, ScopedReferences, selects
+from scalelint.model.scope import Layout
 
 
-def assemble(group_id: str, pieces: Iterable[Modeled]) -> Group:
-    """Modelled objects of one graph → a :class:`Group`, with HPAs, PDBs and LimitRanges attached."""
+def assemble(group_id: str, pieces: Iterable[Modeled], layout: Layout | None = None) -> Group:
+    """Modelled objects of one graph → a :class:`Group`, with HPAs, PDBs and LimitRanges attached.
+
+    With a ``layout``, references resolve from the referencing file outward, skipping its
+    alternatives (:class:`~scalelint.model.scope.ScopedReferences`); without one, every object
+    sees every other (:class:`~scalelint.model.scope.FlatReferences`).
+    """
     group = Group(id=group_id, kind="kubernetes")
     paths: dict[str, None] = {}
+    entries = []
     for m in pieces:
         obj, part = m.obj, m.part
         paths[obj.path] = None
         group.objects.append(obj)
+        entries.append((obj.path, obj.kind, obj.namespace, obj.name, obj if part is None else part))
         if part is None:
             continue
         cls = part.__class__
@@ -38,6 +47,7 @@ def assemble(group_id: str, pieces: Iterable[Modeled]) -> Group:
         elif cls is LimitRange:
             group.limit_ranges.append(part)
     group.paths = list(paths)
+    group.refs = ScopedReferences(layout, entries) if layout is not None else FlatReferences(entries)
     attach(group)
     return group
 
@@ -47,53 +57,23 @@ def build_graph(group_id: str, objects: Iterable[tuple[YMap, str]]) -> Group:
     return assemble(group_id, [model_object(obj, path) for obj, path in objects])
 
 
-def selects(selector: dict[str, str] | None, expressions: list[Any], labels: dict[str, str]) -> bool:
-    """Label-selector semantics (matchLabels and matchExpressions); an empty selector selects nothing here."""
-    if not selector and not expressions:
-        return False
-    for k, v in (selector or {}).items():
-        if labels.get(k) != v:
-            return False
-    for expr in expressions:
-        key, op = get_str(expr, "key"), get_str(expr, "operator")
-        values = [str(v) for v in get_seq(expr, "values") or ()]
-        if key is None or op is None:
-            return False
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and labels.get(key) in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
 def attach(group: Group) -> None:
-    """Link HPAs and PDBs to workloads with hash joins (no workload × object scans)."""
-    by_target: dict[tuple[str, str, str], Autoscaler] = {}
+    """Link HPAs, PDBs and LimitRanges to the workloads their references reach (``group.refs``)."""
+    refs = group.refs
     for hpa in group.autoscalers:
-        by_target.setdefault((hpa.namespace, hpa.target_kind, hpa.target_name), hpa)
-    by_namespace: dict[str, list[Workload]] = {}
-    #: (namespace, label, value) → workloads whose pods carry it: a PDB with matchLabels looks at
-    #: those only (thousands of PDBs × workloads in one namespace would otherwise be quadratic)
-    by_label: dict[tuple[str, str, str], list[Workload]] = {}
-    for wl in group.workloads:
-        ns = wl.namespace or "default"
-        wl.autoscaler = by_target.get((ns, wl.kind, wl.name))
-        by_namespace.setdefault(ns, []).append(wl)
-        for k, v in wl.pod_labels.items():
-            by_label.setdefault((ns, k, v), []).append(wl)
+        for wl in refs.named(hpa.loc.path, hpa.target_kind, hpa.namespace, hpa.target_name):
+            if isinstance(wl, Workload):
+                wl.autoscalers.append(hpa)
+                if wl.autoscaler is None:
+                    wl.autoscaler = hpa
     for pdb in group.disruption_budgets:
-        if pdb.selector:
-            candidates = min((by_label.get((pdb.namespace, k, v), []) for k, v in pdb.selector.items()), key=len)
-        else:
-            candidates = by_namespace.get(pdb.namespace, [])
-        for wl in candidates:
-            if selects(pdb.selector, pdb.expressions, wl.pod_labels):
-                wl.disruption_budgets.append(pdb)
-                wl.ha_reasons.append(f"PodDisruptionBudget {pdb.name} selects it")
+        for wl in refs.selected(pdb.loc.path, pdb.namespace, pdb.selector, pdb.expressions):
+            wl.disruption_budgets.append(pdb)
+            wl.ha_reasons.append(f"PodDisruptionBudget {pdb.name} selects it")
+    if group.limit_ranges:
+        for wl in group.workloads:
+            wl.limit_ranges = [lr for lr in refs.in_namespace(wl.path, "LimitRange", wl.namespace or "default")
+                               if isinstance(lr, LimitRange)]
 
 
-__all__ = ["assemble", "attach", "build_graph", "selects"]
+__all__ = ["assemble", "attach", "build_graph", "selects"]  # selects: re-exported from .scope

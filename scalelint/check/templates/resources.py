@@ -32,13 +32,10 @@ class ResourceLimits(Template):
         section = rule.params["section"]
         require = [r for r in ("memory", "cpu") if r in rule.params["require"]]
         include_init = rule.params["include-init-containers"]
-        ranges: dict[str, list[LimitRange]] = {}
-        for lr in ctx.group.limit_ranges:
-            ranges.setdefault(lr.namespace, []).append(lr)
         for wl in ctx.group.workloads:
             if section == "requests" and wl.kind == "service":
                 continue  # Compose has no scheduler requests worth requiring
-            covered = _covered_by_limit_range(ranges.get(wl.namespace or "", []), section)
+            covered = _covered_by_limit_range(wl.limit_ranges, section)
             for c in wl.containers:
                 if c.init and not include_init:
                     continue
