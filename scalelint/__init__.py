@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from scalelint.findings import RunResult
 
 
-def lint(paths: list[str], config: "Config | None" = None, compose_files: list[str] | None = None) -> "RunResult":
+def lint(paths: list[str], config: Config | None = None, compose_files: list[str] | None = None) -> RunResult:
     """Lint ``paths`` and return the findings and notices (nothing is printed)."""
+    from scalelint.check.registry import Registry
     from scalelint.config import Config
     from scalelint.pipeline import Options, run
-    from scalelint.check.registry import Registry
 
     config = config or Config()
     registry = Registry.load(config.rules_dirs)
