@@ -435,7 +435,7 @@ def test_sl002_at_the_limit_is_quiet(tmp_path: Path) -> None:
 @pytest.mark.parametrize("workers,memory,fix", [
     (4, "1Gi", "use at most 2 workers, or raise the memory limit to 2Gi"),
     (3, "768Mi", "use at most 1 worker, or raise the memory limit to 1536Mi"),
-    (1, "256Mi", "raise the memory limit to 512Mi"),  # not even one worker fits: fewer workers is no fix
+    (2, "256Mi", "raise the memory limit to 1Gi"),  # not even one worker fits: fewer workers is no fix
 ])
 def test_sl006_fix_names_a_count_that_fits(tmp_path: Path, workers: int, memory: str, fix: str) -> None:
     body = f"""\
@@ -447,3 +447,31 @@ def test_sl006_fix_names_a_count_that_fits(tmp_path: Path, workers: int, memory:
     r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
     [f] = [f for f in r.result.findings if f.code == "SL006"]
     assert f.fix == fix
+    assert f.message.endswith("(512Mi per worker assumed: set memory-per-worker, or the annotation "
+                              "scalelint.io/memory-per-worker on the workload)")
+
+
+def test_sl006_one_worker_is_not_a_scaling_finding(tmp_path: Path) -> None:
+    """A single worker that does not fit the assumed 512Mi: the container starts or it does not, and the
+    assumption is only ours (a FastAPI service runs fine in 110Mi)."""
+    body = """\
+        command: ["uvicorn", "app:app", "--workers", "1"]
+        resources:
+          limits: {cpu: "1", memory: 110Mi}
+          requests: {cpu: "1", memory: 110Mi}
+        """
+    r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
+    assert not [f for f in r.result.findings if f.code == "SL006"]
+
+
+def test_sl006_configured_memory_is_not_called_assumed(tmp_path: Path) -> None:
+    body = """\
+        command: ["gunicorn", "-w", "4", "app:app"]
+        resources:
+          limits: {cpu: "4", memory: 1Gi}
+          requests: {cpu: "4", memory: 1Gi}
+        """
+    r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))}, Config(memory_per_worker=300 * 2**20))
+    [f] = [f for f in r.result.findings if f.code == "SL006"]
+    assert "4 workers × 300Mi = 1200Mi, more than its memory limit of 1Gi" in f.message
+    assert "assumed" not in f.message

@@ -26,6 +26,10 @@ NON_PYTHON_CLIENTS = frozenset({
 })
 
 
+#: per-workload memory one worker needs (SL006, ``plan``)
+MEMORY_ANNOTATION = "scalelint.io/memory-per-worker"
+
+
 @dataclass(frozen=True)
 class ReplicaRange:
     """How many pods a workload may run: the low end for availability, the high end for budgets."""
@@ -72,6 +76,23 @@ class Facts:
                     f"worker count of {c.name} in {wl.ref} is unknown ({w.count.reason}): not checked",
                     where.path, where.line, where.column))
         return self._workers[key]
+
+    def memory_per_worker(self, wl: Workload, fallback: int, configured: bool) -> tuple[int, str]:
+        """Memory one worker of ``wl`` needs, and where that number comes from: the workload's own
+        ``scalelint.io/memory-per-worker`` annotation (compose: ``x-scalelint: {memory-per-worker:}``),
+        else the setting (``configured``: written in a config file), else scalelint's assumption."""
+        from scalelint.model.quantity import compose_memory, k8s_memory
+
+        compose = wl.kind == "service"
+        written = wl.settings.get("memory-per-worker") if compose else wl.annotations.get(MEMORY_ANNOTATION)
+        if written is not None:
+            amount = compose_memory(written) if compose else k8s_memory(written)
+            if amount is not None and amount > 0:
+                where = f"annotation {MEMORY_ANNOTATION}" if wl.kind != "service" else "x-scalelint memory-per-worker"
+                return amount, where
+            self.notices.append(Notice(f"{wl.ref}: memory-per-worker {written!r} is not a memory quantity: ignored",
+                                       wl.loc.path, wl.loc.line, wl.loc.column))
+        return fallback, "memory-per-worker setting" if configured else "assumed"
 
     def pod_workers(self, wl: Workload) -> list[tuple[Container, Workers]]:
         """The app containers whose processes count toward the pod's worker total."""

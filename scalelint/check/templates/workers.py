@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from scalelint.analyze.facts import MEMORY_ANNOTATION
 from scalelint.analyze.workers import Workers
 from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding
@@ -104,21 +105,27 @@ class WorkersMemory(Template):
     defaults: ClassVar[dict[str, Any]] = {"memory-per-worker": "512Mi"}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
-        per = k8s_memory(rule.params["memory-per-worker"]) or 512 * 1024 * 1024
+        fallback = k8s_memory(rule.params["memory-per-worker"]) or 512 * 1024 * 1024
+        own = ctx.config.rule_params.get(rule.code) or ctx.config.rule_params.get(rule.rule.name) or {}
+        configured = ctx.config.memory_per_worker is not None or "memory-per-worker" in own
         for wl in ctx.group.workloads:
             for c, w in ctx.facts.pod_workers(wl):
                 mem = c.limits.memory
                 if not _explicit(w) or mem is None or not mem.known or mem.value is None:
                     continue
                 count = int(w.count.value or 0)
+                if count <= 1:
+                    continue  # one worker that does not fit is not a scaling problem: it would not even start
+                per, source = ctx.facts.memory_per_worker(wl, fallback, configured)
                 need = count * per
                 if need <= mem.value:
                     continue
                 fits = int(mem.value // per)
-                noun = "worker" if count == 1 else "workers"
+                assumed = (f" ({_mem(per)} per worker assumed: set memory-per-worker, or the annotation "
+                           f"{MEMORY_ANNOTATION} on the workload)") if source == "assumed" else ""
                 yield rule.finding(
-                    f"{c.name} of {_label(wl)} runs {count} {noun} × {format_bytes(per)} = {_mem(need)}, "
-                    f"more than its memory limit of {_mem(int(mem.value))}",
+                    f"{c.name} of {_label(wl)} runs {count} workers × {_mem(per)} = {_mem(need)}, "
+                    f"more than its memory limit of {_mem(int(mem.value))}{assumed}",
                     w.count.loc or c.loc, wl.ref,
                     related=related(mem.loc, f"memory limit {_mem(int(mem.value))}"),
                     fix=(f"use at most {fits} {'worker' if fits == 1 else 'workers'}, or raise the memory limit "
