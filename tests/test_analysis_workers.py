@@ -318,7 +318,7 @@ CASES += [
     Case("k8s: a default name dropped from workers-env", "k8s", """\
         env:
           - {name: WORKERS, value: "4"}
-        """, 1, DEFAULT, None, config=Config(workers_env=["APP_PROCS"])),
+        """, None, UNKNOWN, None, config=Config(workers_env=["APP_PROCS"])),  # the image's command: unknown
 ]
 
 
@@ -435,7 +435,6 @@ def test_sl002_at_the_limit_is_quiet(tmp_path: Path) -> None:
 @pytest.mark.parametrize("workers,memory,fix", [
     (4, "1Gi", "use at most 2 workers, or raise the memory limit to 2Gi"),
     (3, "768Mi", "use at most 1 worker, or raise the memory limit to 1536Mi"),
-    (2, "256Mi", "raise the memory limit to 1Gi"),  # not even one worker fits: fewer workers is no fix
 ])
 def test_sl006_fix_names_a_count_that_fits(tmp_path: Path, workers: int, memory: str, fix: str) -> None:
     body = f"""\
@@ -462,6 +461,23 @@ def test_sl006_one_worker_is_not_a_scaling_finding(tmp_path: Path) -> None:
         """
     r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
     assert not [f for f in r.result.findings if f.code == "SL006"]
+
+
+@pytest.mark.parametrize("command, memory", [
+    ('["gunicorn", "-w", "2", "app:app"]', "256Mi"),  # below one assumed 512Mi worker: the guess is wrong here
+    ('["./server", "--workers", "8"]', "1Gi"),  # not a Python server: 512Mi a worker is not its number
+])
+def test_sl006_does_not_push_its_assumption_where_it_cannot_hold(tmp_path: Path, command: str, memory: str) -> None:
+    body = f"""\
+        command: {command}
+        env:
+          - {{name: WEB_CONCURRENCY, value: "8"}}
+        resources:
+          limits: {{cpu: "8", memory: {memory}}}
+          requests: {{cpu: "8", memory: {memory}}}
+        """
+    r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
+    assert not [f for f in r.result.findings if f.code in ("SL005", "SL006")]
 
 
 def test_sl006_configured_memory_is_not_called_assumed(tmp_path: Path) -> None:

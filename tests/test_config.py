@@ -328,6 +328,7 @@ spec:
       containers:
         - name: agent
           image: example/agent:1
+          command: ["python", "-m", "agent"]
           env:
             - {name: DATABASE_URL, value: "postgresql://u:p@db.example.com/app"}
             - {name: DB_POOL_SIZE, value: "10"}

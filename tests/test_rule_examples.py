@@ -25,6 +25,9 @@ def _lint(tmp_path: Path, rule: Rule, text: str) -> list[dict]:
     (tmp_path / ".git").mkdir(exist_ok=True)
     target = tmp_path / EXAMPLE_FILES[rule.example_kind]
     target.write_text(text, encoding="utf-8")
+    for name, content in rule.example_files.items():  # the application source an example needs
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content, encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--isolated", "--format", "json", "--select", rule.code, str(target)])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -28,13 +28,34 @@ class Client:
     pool: Pool
     endpoint: Endpoint
     hpa: bool = False
+    #: threads per worker process of the main process group, when the launch chain read them
+    threads: Val[int] | None = None
+    #: process groups with their own connections per process (uWSGI workers beside its daemons, whose
+    #: Django connections follow each group's threads): (label, processes, pool); empty: one group
+    groups: list[tuple[str, Val[int], Pool]] = field(default_factory=list)
 
     @property
     def per_replica(self) -> int | None:
+        if self.groups:
+            total = 0
+            for _, count, gp in self.groups:
+                per = gp.per_worker
+                if not count.known or count.value is None or per is None:
+                    return None
+                total += int(count.value) * per
+            return total
         per = self.pool.per_worker
         if self.workers is None or per is None:
             return None
         return self.workers * per
+
+    @property
+    def unbounded(self) -> str | None:
+        """Why one process of this client has no connection bound, if it has none."""
+        for _, _, gp in self.groups:
+            if gp.unbounded:
+                return gp.unbounded
+        return self.pool.unbounded
 
     @property
     def demand(self) -> int | None:
@@ -59,9 +80,13 @@ class Client:
         """``api 3 replicas (HPA max) × 4 workers × (15 pool + 10 overflow) = 300``."""
         reps = self.replicas.value if self.replicas.known else "?"
         hpa = " (HPA max)" if self.hpa else ""
-        workers = self.workers if self.workers is not None else "?"
         demand = self.demand if self.demand is not None else "?"
         noun = "replica" if reps == 1 else "replicas"
+        if self.groups:
+            parts = " + ".join(f"{label} {count.value if count.known else '?'} × {gp.describe()}"
+                               for label, count, gp in self.groups)
+            return f"{self.workload.name} {reps} {noun}{hpa} × ({parts}) = {demand}"
+        workers = self.workers if self.workers is not None else "?"
         wnoun = "worker" if workers == 1 else "workers"
         return f"{self.workload.name} {reps} {noun}{hpa} × {workers} {wnoun} × {self.pool.describe()} = {demand}"
 

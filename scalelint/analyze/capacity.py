@@ -5,6 +5,7 @@ Formatters print these rows; they never compute (DESIGN.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from scalelint.analyze.budget import Budget, Client
 from scalelint.analyze.facts import Facts
@@ -30,6 +31,16 @@ class ClientRow:
     largest_replicas: int | None
     location: str
     unknown: tuple[str, ...] = ()
+    #: SPEC §8: threads per worker process, connections one process may hold ("unbounded" when nothing
+    #: bounds them), and for each number where it was set (``path:line:col``) and its status
+    #: (known / default / assumed / unknown)
+    threads: int | None = None
+    per_worker: int | str | None = None
+    pool_text: str = ""
+    sources: tuple[tuple[str, str], ...] = ()
+    statuses: tuple[tuple[str, str], ...] = ()
+    #: process groups with their own connections: (label, processes, connections per process)
+    groups: tuple[tuple[str, int | None, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,16 @@ def _v(val: Val[int] | None) -> int | None:
 
 def _client_row(b: Budget, c: Client) -> ClientRow:
     wl = c.workload
+    per_worker: int | str | None = "unbounded" if c.unbounded else c.pool.per_worker
+    pool_val = c.pool.limit if c.pool.limit is not None else (c.pool.size if c.pool.size.loc else None)
+    values: dict[str, Val[Any] | None] = {
+        "replicas": c.replicas, "workers": c.worker_vals[0][1] if len(c.worker_vals) == 1 else None,
+        "threads": c.threads, "per_worker": pool_val,
+    }
+    sources = tuple((k, str(v.loc)) for k, v in values.items() if v is not None and v.loc is not None and v.loc.line)
+    statuses = tuple((k, _status(v)) for k, v in values.items() if v is not None)
+    if c.unbounded:
+        statuses = tuple((k, "unknown" if k == "per_worker" else s) for k, s in statuses)
     return ClientRow(
         workload=wl.name, kind=wl.kind, namespace=wl.namespace, database=b.database.name,
         replicas_min=_v(c.min_replicas), replicas_max=_v(c.replicas), hpa=c.hpa, workers=c.workers,
@@ -73,7 +94,14 @@ def _client_row(b: Budget, c: Client) -> ClientRow:
         connection_limit=_v(c.pool.limit) if c.pool.limit is not None else None,
         pool_assumed=c.pool.assumed, per_replica=c.per_replica, connections=c.demand,
         largest_replicas=b.largest_replicas(c), location=str(wl.loc), unknown=tuple(c.unknown_reasons()),
+        threads=_v(c.threads), per_worker=per_worker, pool_text=c.pool.describe(), sources=sources,
+        statuses=statuses,
+        groups=tuple((label, _v(count), gp.describe()) for label, count, gp in c.groups),
     )
+
+
+def _status(v: Val[Any]) -> str:
+    return v.state.value if v.known or v.state.value == "unknown" else "unknown"
 
 
 def group_report(group: Group, facts: Facts, warn_ratio: float = 0.9) -> GroupReport:

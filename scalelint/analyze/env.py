@@ -58,6 +58,10 @@ def resolve(container: Container, group: Group, namespace: str | None, origin: s
             env[var.name] = _from_ref(var.ref, group, ns, var.loc, origin)
         elif var.unset:
             env[var.name] = unknown(var.loc, f"{var.name} is not set in the environment")
+        elif var.unset_vars:  # keep the text: a URL whose password is unset still names its host
+            env[var.name] = Val(var.value or "", var.loc, State.UNKNOWN,
+                                f"it uses ${{{var.unset_vars[0]}}}, which is not set (no .env or --env-file sets it)",
+                                var.spot)
         else:
             text = var.value or ""
             if group.kind == "kubernetes":

@@ -11,13 +11,16 @@ from functools import cached_property
 
 from scalelint.analyze import databases as dbmod
 from scalelint.analyze.budget import Budget, Client
+from scalelint.analyze.connections import pools
 from scalelint.analyze.env import Env, resolve
+from scalelint.analyze.launch import Found, find_source, launch
 from scalelint.analyze.links import Endpoint, Pool, endpoints, kube_target, pool
 from scalelint.analyze.workers import Workers, workers
 from scalelint.config import Config
 from scalelint.findings import Notice
 from scalelint.model import Container, Group, Service, Val, Workload, default, unknown
 from scalelint.model.kube import WORKLOAD_KINDS
+from scalelint.sources.chain import Launch
 
 #: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
 NON_PYTHON_CLIENTS = frozenset({
@@ -50,6 +53,8 @@ class Facts:
         self._owner: dict[int, Workload] = {}
         #: id(workload or operator object) → the database it is
         self._db_of_part: dict[int, dbmod.Database] = {}
+        self._source: dict[int, Found | None] = {}
+        self._launch: dict[int, Launch] = {}
 
     @cached_property
     def replicas(self) -> dict[int, ReplicaRange]:
@@ -65,12 +70,32 @@ class Facts:
             self._env[key] = resolve(c, self.group, wl.namespace, wl.path)
         return self._env[key]
 
+    def source(self, wl: Workload, c: Container) -> Found | None:
+        """Where the container's image is built from (SPEC §8), None without one or with ``--no-sources``."""
+        key = id(c)
+        if key not in self._source:
+            found = find_source(wl, c, self.config, self.notices) if self.config.read_sources else None
+            self._source[key] = found
+        return self._source[key]
+
+    def launch(self, wl: Workload, c: Container) -> Launch:
+        """The container's launch chain, read once, and only when a fact needs it."""
+        key = id(c)
+        if key not in self._launch:
+            found = self.source(wl, c)
+            chain = launch(wl, c, self.env(wl, c), found, self.group.kind == "kubernetes")
+            self._launch[key] = chain
+            if found is not None:
+                self.notices.extend(chain.notices)
+        return self._launch[key]
+
     def workers(self, wl: Workload, c: Container) -> Workers:
         key = id(c)
         if key not in self._workers:
-            w = workers(c, self.env(wl, c), self.config, self.group.kind == "kubernetes")
+            w = workers(c, self.env(wl, c), self.config, self.group.kind == "kubernetes",
+                        lambda: self.launch(wl, c), self.source(wl, c) is not None)
             self._workers[key] = w
-            if not w.count.known:
+            if not w.count.known and w.app:
                 where = w.count.loc or c.loc
                 self.notices.append(Notice(
                     f"worker count of {c.name} in {wl.ref} is unknown ({w.count.reason}): not checked",
@@ -215,14 +240,34 @@ class Facts:
             else:
                 total = None
         c0, ep0 = pairs[0]
-        p = pool(self.env(wl, c0), ep0, self.config, c0.loc)
+        env = self.env(wl, c0)
+        p = pool(env, ep0, self.config, c0.loc)
         w0 = self.workers(wl, c0)
+        groups: list[tuple[str, Val[int], Pool]] = []
+        found = self.source(wl, c0) if p.assumed else None
+        if found is not None:  # nothing in the manifest: the application's source may say (SPEC §8)
+            chain = self.launch(wl, c0)
+            served = w0.groups or tuple(chain.processes)  # how it is served, also when the count was a flag
+            read = pools(found, chain, served, chain.env, _scheme(env.get(ep0.var)), self.notices)
+            if read:
+                p = read[0]
+                if len(w0.groups) > 1 and len(pairs) == 1:
+                    groups = [(g.label, g.workers, gp) for g, gp in zip(w0.groups, read)]
         program = c0.argv[0].rsplit("/", 1)[-1] if c0.argv else ""
         if p.assumed and not w0.app and not c0.default_command and program in NON_PYTHON_CLIENTS:
             # psql, a JVM, node: SQLAlchemy's pool does not apply, and nothing says what does
             why = f"{c0.name} runs {program}, not a Python app, and sets no pool size"
             p = Pool(unknown(c0.loc, why), unknown(c0.loc, why), None, p.size_name, p.overflow_name)
-        return Client(wl, rng.max, rng.min, total, worker_vals, p, ep0, hpa=rng.hpa)
+        threads = w0.threads
+        if threads is None and found is not None and self.launch(wl, c0).processes:
+            threads = self.launch(wl, c0).processes[0].threads
+        return Client(wl, rng.max, rng.min, total, worker_vals, p, ep0, hpa=rng.hpa, groups=groups,
+                      threads=threads)
+
+
+def _scheme(url: Val[str] | None) -> str | None:
+    text = str(url.value) if url is not None and url.value else ""
+    return text.split("://", 1)[0].lower() if "://" in text else None
 
 
 def replica_range(wl: Workload, config: Config) -> ReplicaRange:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from scalelint.analyze.env import Env
 from scalelint.config import Config
 from scalelint.findings import Loc
-from scalelint.model import Val, default, known, unknown
+from scalelint.model import State, Val, assumed, default, known, unknown
 
 URL = re.compile(r"^\s*(postgres(?:ql)?|mysql|mariadb)(?:\+[\w.-]+)?://", re.IGNORECASE)
 HOST_VARS = ("DB_HOST", "POSTGRES_HOST", "PGHOST", "DATABASE_HOST", "MYSQL_HOST",
@@ -36,18 +36,29 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Pool:
-    """Connections one worker may open: pool size + max overflow (SQLAlchemy's model)."""
+    """Connections one worker process may hold: pool size + max overflow (SQLAlchemy's model), a
+    per-process total (``connection_limit``, a Django thread × alias count, asyncpg's ``max_size``),
+    or no bound at all."""
 
     size: Val[int]
     overflow: Val[int]
-    #: Prisma-style ``connection_limit``: the per-process total, replacing size + overflow
+    #: a per-process total replacing size + overflow (Prisma's ``connection_limit``, or what the
+    #: application's source says: Django threads × aliases, an asyncpg or psycopg pool)
     limit: Val[int] | None = None
     #: the settings' names as the workload spells them, for fix hints
     size_name: str = "pool size"
     overflow_name: str = "max overflow"
+    #: how ``limit`` is made up, for messages ("4 threads × 1 alias, Django"); empty: connection_limit
+    text: str = ""
+    #: why one process has no bound (Django under an ASGI server, NullPool): the budget cannot be proven
+    unbounded: str | None = None
+    #: what the numbers were read from (``SQLAlchemy 2.0``, ``Django``), None for env and URL settings
+    library: str | None = None
 
     @property
     def per_worker(self) -> int | None:
+        if self.unbounded is not None:
+            return None
         if self.limit is not None:
             return int(self.limit.value) if self.limit.known and self.limit.value is not None else None
         if self.size.known and self.overflow.known:
@@ -56,11 +67,16 @@ class Pool:
 
     @property
     def assumed(self) -> bool:
-        return self.limit is None and (self.size.state.value == "default" or self.overflow.state.value == "default")
+        """Nothing said how big the pool is: SQLAlchemy's defaults are scalelint's guess."""
+        return (self.limit is None and self.unbounded is None
+                and State.ASSUMED in (self.size.state, self.overflow.state))
 
     def describe(self) -> str:
+        if self.unbounded is not None:
+            return "(unbounded)"
         if self.limit is not None:
-            return f"connection_limit {self.limit.value if self.limit.known else '?'}"
+            value = self.limit.value if self.limit.known else "?"
+            return f"({self.text} = {value})" if self.text else f"connection_limit {value}"
         size = self.size.value if self.size.known else "?"
         over = self.overflow.value if self.overflow.known else "?"
         tag = " assumed" if self.assumed else ""
@@ -138,9 +154,9 @@ def pool(env: Env, endpoint: Endpoint | None, config: Config, loc: Loc) -> Pool:
     if overflow is None and "max_overflow" in query:
         overflow, overflow_name = _parse(query["max_overflow"], where, "max_overflow"), "max_overflow"
     if size is None:
-        size = default(SQLALCHEMY_POOL, None, f"no pool size set: SQLAlchemy's default {SQLALCHEMY_POOL} assumed")
+        size = assumed(SQLALCHEMY_POOL, None, f"no pool size set: SQLAlchemy's default {SQLALCHEMY_POOL} assumed")
     if overflow is None:
-        overflow = default(SQLALCHEMY_OVERFLOW, None,
+        overflow = assumed(SQLALCHEMY_OVERFLOW, None,
                            f"no max overflow set: SQLAlchemy's default {SQLALCHEMY_OVERFLOW} assumed")
     size_name = size_name or (config.pool_size_env[0] if config.pool_size_env else "pool size")
     overflow_name = overflow_name or (config.max_overflow_env[0] if config.max_overflow_env else "max overflow")

@@ -36,6 +36,8 @@ class Rule:
     example_bad: str = ""
     example_good: str = ""
     example_kind: str = ""  # "kubernetes" | "compose" (decides the example file's name)
+    #: other files the example needs beside the manifest (application source), path → text
+    example_files: dict[str, str] = field(default_factory=dict)
     source: str = ""
     builtin: bool = True
 
@@ -100,6 +102,8 @@ def parse_rule(path: str, text: str, builtin: bool) -> Rule:
         example_bad=str(example.get("bad") or ""),
         example_good=str(example.get("good") or ""),
         example_kind=str(example.get("kind") or ""),
+        example_files={str(k): str(v) for k, v in (example.get("files") or {}).items()}
+        if isinstance(example.get("files"), dict) else {},
         source=path,
         builtin=builtin,
     )

@@ -23,6 +23,20 @@ class ExternalDatabase:
     engine: str = "postgresql"
 
 
+@dataclass(frozen=True)
+class SourceMapping:
+    """Config ``sources``: where the files of images matching ``image`` (a glob) are (SPEC §8)."""
+
+    image: str
+    #: the build context (a directory), relative to the working directory
+    path: str
+    #: the Dockerfile, relative to ``path``; None: ``path/Dockerfile`` when it exists
+    dockerfile: str | None = None
+    target: str | None = None
+    #: where the entry was written, for messages
+    origin: str = ""
+
+
 @dataclass
 class Config:
     select: list[str] = field(default_factory=list)  # empty: every enabled rule
@@ -50,6 +64,10 @@ class Config:
     #: DaemonSet pod count for budgets (unknown when None)
     nodes: int | None = None
     rules_dirs: list[str] = field(default_factory=list)
+    #: image globs → where their sources are (SPEC §8)
+    sources: list[SourceMapping] = field(default_factory=list)
+    #: follow build contexts and sources (False: ``--no-sources``)
+    read_sources: bool = True
     #: values files for ``helm template`` (config ``helm: {values: [...]}``)
     helm_values: list[str] = field(default_factory=list)
     #: where the settings came from, for messages

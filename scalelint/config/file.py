@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from scalelint.config import Config, ExternalDatabase
+from scalelint.config import Config, ExternalDatabase, SourceMapping
 from scalelint.config.schema import explain, locate, ordered, path_text
 from scalelint.findings import Severity
 
@@ -222,7 +222,7 @@ def _record_origins(cf: ConfigFile, config: Config, node: Any, path: list[Any]) 
     if isinstance(node, dict) and (not path or path[0] in ("severity", "rules", "databases")):
         for key in node:
             _record_origins(cf, config, node[key], path + [key])
-    elif isinstance(node, list) and path and path[0] in ("select", "extend-select", "ignore", "databases"):
+    elif isinstance(node, list) and path and path[0] in ("select", "extend-select", "ignore", "databases", "sources"):
         for i in range(len(node)):
             _record_origins(cf, config, node[i], path + [i])
 
@@ -270,6 +270,11 @@ def apply(cf: ConfigFile, config: Config, cwd: str) -> None:
         config.max_workers_per_pod = data["max-workers-per-pod"]
     if "nodes" in data:
         config.nodes = data["nodes"]
+    if "sources" in data:
+        config.sources = [SourceMapping(
+            image=entry["image"], path=_resolve_path(entry["path"], base, cwd), dockerfile=entry.get("dockerfile"),
+            target=entry.get("target"), origin=config.origins.get(f"sources[{i}]", cf.path),
+        ) for i, entry in enumerate(data["sources"])]
     if "rules-dirs" in data:
         config.rules_dirs = [_resolve_path(p, base, cwd) for p in data["rules-dirs"]]
     if "values" in data.get("helm", {}):

@@ -129,6 +129,21 @@ class EnvVar:
     ref: EnvRef | None = None
     unset: bool = False  # compose bare KEY / null value with nothing to take it from
     spot: Spot | None = None
+    #: compose variables the written value uses that were not set (they interpolated to ""): what the
+    #: container really gets depends on an environment scalelint does not see
+    unset_vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Build:
+    """A compose ``build:``: the context directory, the Dockerfile in it, the stage built."""
+
+    context: str
+    dockerfile: str | None
+    target: str | None
+    loc: Loc
+    #: why it cannot be followed (a remote context, a missing directory), else empty
+    problem: str = ""
 
 
 @dataclass
@@ -151,6 +166,14 @@ class Container:
     argv_spots: list[Spot] = field(default_factory=list)
     #: True when neither command nor args is written: the image's default runs
     default_command: bool = True
+    #: how many leading argv tokens replace the image's ENTRYPOINT (compose ``entrypoint``, Kubernetes
+    #: ``command``); the rest replace its CMD. ``entrypoint_set``/``command_set``: written at all (an
+    #: empty list written still replaces, and an entrypoint clears the image's CMD)
+    entrypoint_count: int = 0
+    entrypoint_set: bool = False
+    command_set: bool = False
+    #: where the image is built from (compose ``build:``), when it is
+    build: Build | None = None
     env: list[EnvVar] = field(default_factory=list)
     env_from: list[tuple[EnvRef, Loc]] = field(default_factory=list)
     limits: Resources = field(default_factory=Resources)

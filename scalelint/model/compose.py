@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from scalelint.findings import Loc, Notice
 from scalelint.load.tree import YMap, YSeq, get_map, get_seq, get_str
 from scalelint.model import (
+    Build,
     Container,
     EnvVar,
     Group,
@@ -41,7 +42,7 @@ from scalelint.model.composetree import (
     merge,
     read_env_text,
 )
-from scalelint.model.interpolate import parse_env_file
+from scalelint.model.interpolate import interpolate, parse_env_file
 
 T = TypeVar("T")
 
@@ -160,7 +161,9 @@ def _container(name: str, svc: YMap, loc: Loc, directory: str, env: EnvSource, i
     c = Container(name=name, loc=loc, image=get_str(svc, "image"), argv=entry + cmd,
                   argv_locs=[sp.loc for sp in spots], argv_spots=spots,
                   default_command=svc.get("command") is None and svc.get("entrypoint") is None,
-                  limits=_limits(svc), hostnames=_hostnames(name, svc))
+                  entrypoint_count=len(entry), entrypoint_set=svc.get("entrypoint") is not None,
+                  command_set=svc.get("command") is not None,
+                  limits=_limits(svc), hostnames=_hostnames(name, svc), build=_build(svc, directory))
     reservations = get_map(get_map(get_map(svc, "deploy"), "resources"), "reservations")
     if reservations is not None:
         c.requests = Resources(
@@ -171,6 +174,34 @@ def _container(name: str, svc: YMap, loc: Loc, directory: str, env: EnvSource, i
         )
     c.env = _env_files(svc, directory, interp, notices) + _environment(svc, env)
     return c
+
+
+def _build(svc: YMap, directory: str) -> Build | None:
+    """``build: ./dir`` or ``build: {context, dockerfile, target}``: the context relative to the project
+    directory (the first compose file's, as compose-go resolves every file's paths), the Dockerfile
+    relative to the context."""
+    if "build" not in svc:
+        return None
+    node = svc.get("build")
+    where = loc_value(svc, "build")
+    base = directory
+    if isinstance(node, str):
+        context, dockerfile, target = node, None, None
+    elif isinstance(node, YMap):
+        context = get_str(node, "context") or "."
+        dockerfile, target = get_str(node, "dockerfile"), get_str(node, "target")
+        if "context" in node:
+            where = loc_value(node, "context")
+    else:
+        return None
+    if "://" in context or context.startswith(("git@", "github.com/")):
+        return Build(context, dockerfile, target, where, "a remote build context is not read")
+    path = os.path.normpath(os.path.join(base, context))
+    if not os.path.isdir(path):
+        return Build(path, dockerfile, target, where, f"the build context {context} does not exist")
+    if dockerfile is not None and not os.path.isabs(dockerfile):
+        dockerfile = os.path.normpath(os.path.join(path, dockerfile))
+    return Build(path, dockerfile, target, where)
 
 
 def _parsed(value: T | None, where: Loc, what: str) -> Val[T]:
@@ -205,7 +236,9 @@ def _environment(svc: YMap, env: EnvSource) -> list[EnvVar]:
                 out.append(EnvVar(str(k), None, where, "shell", unset=True))
         else:
             text = ("true" if v else "false") if isinstance(v, bool) else str(v)
-            out.append(EnvVar(str(k), text, where, spot=spot))
+            written = spot.source if spot.source is not None and "$" in spot.source else None
+            missing = tuple(interpolate(written, env.values).unset) if written else ()
+            out.append(EnvVar(str(k), text, where, spot=spot, unset_vars=missing))
     return out
 
 

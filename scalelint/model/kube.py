@@ -142,14 +142,13 @@ def _resources(container: YMap, which: str) -> Resources:
     return out
 
 
-def _argv(container: YMap) -> tuple[list[str], list[Spot], bool]:
+def _argv(container: YMap) -> tuple[list[str], list[Spot], int, bool, bool]:
+    """command + args as tokens with their spots; how many tokens the command has; whether each is written."""
     argv: list[str] = []
     spots: list[Spot] = []
-    written = False
+    count = 0
     for key in ("command", "args"):
         seq = container.get(key)
-        if key in container:
-            written = True
         if isinstance(seq, YSeq):
             for i, item in enumerate(seq):
                 if isinstance(item, (str, int, float)) and not isinstance(item, bool):
@@ -158,7 +157,9 @@ def _argv(container: YMap) -> tuple[list[str], list[Spot], bool]:
         elif isinstance(seq, str):  # invalid in Kubernetes, but say what it holds
             argv.append(seq)
             spots.append(spot_value(container, key))
-    return argv, spots, not written
+        if key == "command":
+            count = len(argv)
+    return argv, spots, count, "command" in container, "args" in container
 
 
 def _env(container: YMap) -> tuple[list[EnvVar], list[tuple[EnvRef, Loc]]]:
@@ -211,7 +212,7 @@ def _containers(spec: YMap) -> list[Container]:
             seq = spec[key]
             name = get_str(item, "name") or f"{key}[{i}]"
             loc = loc_value(item, "name") if "name" in item else loc_value(seq, i)
-            argv, argv_spots, default_cmd = _argv(item)
+            argv, argv_spots, entry_count, entry_set, args_set = _argv(item)
             env, env_from = _env(item)
             mounts = {}
             for m in get_seq(item, "volumeMounts") or ():
@@ -221,7 +222,8 @@ def _containers(spec: YMap) -> list[Container]:
             out.append(Container(
                 name=name, loc=loc, image=get_str(item, "image"), argv=argv,
                 argv_locs=[sp.loc for sp in argv_spots], argv_spots=argv_spots,
-                default_command=default_cmd, env=env, env_from=env_from,
+                default_command=not (entry_set or args_set), entrypoint_count=entry_count,
+                entrypoint_set=entry_set, command_set=args_set, env=env, env_from=env_from,
                 limits=_resources(item, "limits"), requests=_resources(item, "requests"), init=init,
                 mounts=mounts,
             ))

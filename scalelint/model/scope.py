@@ -98,8 +98,9 @@ class Layout:
                 for key in self.file_keys[f]:
                     owners.setdefault(key, []).append(f)
             for group in owners.values():
-                for f in group:
-                    self.file_alt.setdefault(f, set()).update(g for g in group if g != f)
+                if len(group) > 1:
+                    for f in group:
+                        self.file_alt.setdefault(f, set()).update(g for g in group if g != f)
             sets += _components({f: self.file_alt.get(f, set()) for f in files})
         return sets
 

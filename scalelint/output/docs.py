@@ -79,6 +79,8 @@ def explain(rule: Rule, registry: Registry, config: Config) -> str:
             out += [f"Reported (`{file}`):" if file else "Reported:", ""] + _yaml_block(rule.example_bad) + [""]
         if rule.example_good:
             out += ["Use instead:", ""] + _yaml_block(rule.example_good) + [""]
+        for name, text in sorted(rule.example_files.items()):
+            out += [f"With `{name}` beside it:", "", "```", *text.rstrip("\n").splitlines(), "```", ""]
     out += _block("How to fix", rule.fix)
     params = _params(rule, registry, config)
     if params:

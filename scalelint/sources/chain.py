@@ -85,6 +85,8 @@ class Launch:
     steps: list[tuple[str, Loc]] = field(default_factory=list)
     workdir: str | None = None
     notices: list[Notice] = field(default_factory=list)
+    #: a container path → the build context's file it is a copy of (None: not copied, or no context)
+    map_path: Callable[[str], str | None] | None = None
 
 
 def resolve(
@@ -165,7 +167,7 @@ class _Resolver:
             processes = self.follow(argv, env, cwd, 0, True)
         final = self.env_out if self.env_out is not None else env
         return Launch(processes, {name: word.value() for name, word in final.items()}, self.steps, self.workdir,
-                      self.notices)
+                      self.notices, self.map if self.root is not None else None)
 
     def _load_image(self) -> None:
         source = self.source

@@ -24,14 +24,17 @@ from dataclasses import dataclass, field
 
 from scalelint.findings import Loc, Notice
 
+from .cmdline import expand_shell
 from .dockerfile_text import escape_char, instructions, json_array, split_words
 from .located import FileOrigin, Word, paused_gc
 
 __all__ = ["Command", "Copy", "Dockerfile", "Stage", "parse_dockerfile"]
 
 #: instructions that exist and carry nothing the launch chain needs
+#: ``Copy.stage`` of a ``RUN cp`` inside the stage itself
+_SELF = "\0self"
 _IGNORED = frozenset({
-    "RUN", "LABEL", "EXPOSE", "USER", "VOLUME", "HEALTHCHECK", "ONBUILD", "STOPSIGNAL", "MAINTAINER",
+    "LABEL", "EXPOSE", "USER", "VOLUME", "HEALTHCHECK", "ONBUILD", "STOPSIGNAL", "MAINTAINER",
 })
 _HEREDOC = re.compile(r"<<(-?)[ \t]*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(\S*)\s*$")
@@ -126,6 +129,13 @@ class Dockerfile:
             return None
         for copy in reversed(stage.all_copies()):
             for src in reversed(copy.sources):
+                if copy.stage == _SELF:  # RUN cp: the source is a file of this very image
+                    if path == copy.dest or (copy.into_dir and path == posixpath.join(copy.dest,
+                                                                                      posixpath.basename(src))):
+                        found = self.map_path(stage, src, kind, _depth + 1)
+                        if found is not None:
+                            return found
+                    continue
                 if copy.stage is not None:
                     other = self._named(copy.stage)
                     if other is None or other is stage:
@@ -296,6 +306,23 @@ class _Reader:
             self.stage.copies.append(Copy(sources, normal, into_dir, stage_ref, loc))
 
     _do_add = _do_copy
+
+    def _do_run(self, args: Word, loc: Loc) -> None:
+        """``RUN cp A B`` / ``mv A B`` between files of the image: B is a copy of A (taiga copies its
+        ``docker/config.py`` over ``settings/config.py``). Anything else a RUN does is not followed."""
+        assert self.stage is not None
+        words = json_array(args)
+        script = " ".join(w.text for w in words) if words else args.text
+        if "cp " not in script and "mv " not in script:
+            return
+        for tokens, _, _ in expand_shell(["sh", "-c", script]):
+            if posixpath.basename(tokens[0]) not in ("cp", "mv") or len(tokens) < 3:
+                continue
+            operands = [t for t in tokens[1:] if not t.startswith("-")]
+            if len(operands) != 2 or any(c in t for t in operands for c in "$*?[`"):
+                continue
+            src, dst = (posixpath.normpath(posixpath.join(self.stage.workdir, t)) for t in operands)
+            self.stage.copies.append(Copy([src], dst, operands[1].endswith("/"), _SELF, loc))
 
     def _command(self, args: Word, loc: Loc) -> Command:
         assert self.stage is not None

@@ -74,3 +74,36 @@ class ConnectionBudget(Template):
                 b.database.loc, b.database.obj, related=rel,
                 fix=fix_hint(b),
             )
+
+
+class UnboundedConnections(Template):
+    """A client whose processes have no connection ceiling: the database's budget cannot be proven."""
+
+    name = "unbounded-connections"
+    reads_trees = False
+    description = "a client opens as many connections as it has requests in flight"
+    params_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
+        for b in ctx.facts.budgets:
+            for c in b.clients:
+                why = c.unbounded
+                if why is None:
+                    continue
+                wl = c.workload
+                where = c.worker_vals[0][1].loc if c.worker_vals and c.worker_vals[0][1].loc else wl.loc
+                rel = [Related(b.database.loc.path, b.database.loc.line, b.database.loc.column,
+                               f"{b.database.name}: the database whose budget cannot be proven")]
+                if c.endpoint.loc is not None and c.endpoint.loc.line:
+                    rel.append(Related(c.endpoint.loc.path, c.endpoint.loc.line, c.endpoint.loc.column,
+                                       f"{c.endpoint.var} names {c.endpoint.host}"))
+                yield rule.finding(
+                    f"{wl.name}: {why}: its connections to {b.database.name} have no upper bound, so the "
+                    f"connection budget ({b.available if b.available is not None else '?'} available) cannot "
+                    "be checked",
+                    where, wl.ref, related=rel,
+                    fix="bound the connections per process: a WSGI server with a fixed number of threads, a "
+                        "connection pool with a max size (SQLAlchemy pool_size, Django OPTIONS['pool'] max_size), "
+                        "or PgBouncer in front of the database",
+                )

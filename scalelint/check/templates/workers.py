@@ -8,7 +8,7 @@ from scalelint.analyze.facts import MEMORY_ANNOTATION
 from scalelint.analyze.workers import Workers
 from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding
-from scalelint.model import State, Workload
+from scalelint.model import Container, State, Workload
 from scalelint.model.quantity import format_bytes, format_cpu, k8s_memory
 
 
@@ -75,7 +75,7 @@ class WorkersCpu(Template):
         for wl in ctx.group.workloads:
             for c, w in ctx.facts.pod_workers(wl):
                 cpu = c.limits.cpu
-                if not _explicit(w) or cpu is None or not cpu.known or cpu.value is None:
+                if not _explicit(w) or not _python(c, w) or cpu is None or not cpu.known or cpu.value is None:
                     continue
                 cap = per_core * float(cpu.value) + extra
                 count = int(w.count.value or 0)
@@ -117,6 +117,10 @@ class WorkersMemory(Template):
                 if count <= 1:
                     continue  # one worker that does not fit is not a scaling problem: it would not even start
                 per, source = ctx.facts.memory_per_worker(wl, fallback, configured)
+                if source == "assumed" and (per > mem.value or not _python(c, w)):
+                    # the guess is 512Mi of a Python worker: a limit below even one such worker says this
+                    # service's workers are smaller, and another runtime's workers are not Python's
+                    continue
                 need = count * per
                 if need <= mem.value:
                     continue
@@ -131,6 +135,12 @@ class WorkersMemory(Template):
                     fix=(f"use at most {fits} {'worker' if fits == 1 else 'workers'}, or raise the memory limit "
                          f"to {_mem(need)}" if fits >= 1 else f"raise the memory limit to {_mem(need)}"),
                 )
+
+
+def _python(c: Container, w: Workers) -> bool:
+    """A Python server's workers (gunicorn's 2 × CPU + 1 and 512Mi a worker are about those), or a count
+    from the image's own, unreadable command: a bash loop or a Go binary with WORKERS=8 is another story."""
+    return w.server is not None or c.default_command
 
 
 def _explicit(w: Workers) -> bool:
