@@ -248,7 +248,9 @@ def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config
         if path not in used and compose.is_override_name(name):
             family = "docker-compose" if name.startswith("docker-compose") else "compose"
             overrides[(os.path.dirname(path), family)] = path
-    for path, _ in sorted(files):
+    mains = {os.path.dirname(p): p for p, _ in sorted(files, reverse=True)
+             if _is_main_for_override(os.path.basename(p).lower())}
+    for path, root in sorted(files):
         if path in used or path in overrides.values():
             continue
         name = os.path.basename(path).lower()
@@ -259,6 +261,12 @@ def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config
             if override and _is_main_for_override(name):
                 project.append(override)
                 used.add(override)
+        main = mains.get(os.path.dirname(path))
+        if main is not None and main != path and _overlay(root, by_path[main], name):
+            project = [main, path]  # `docker compose -f compose.yml -f compose.deploy.yml`
+            notices.append(Notice(f"an overlay of {os.path.basename(main)} (it only fills in its services): "
+                                  f"linted merged onto it, as `docker compose -f {os.path.basename(main)} -f "
+                                  f"{os.path.basename(path)}`", path))
         used.add(path)
         projects.append(project)
     for path in sorted(set(overrides.values()) - used):
@@ -266,8 +274,25 @@ def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config
     for project in projects:
         directory = os.path.dirname(project[0]) or "."
         env = compose.load_env(directory, config.env_files, config.use_env, notices)
-        groups.append(compose.build_project([(p, by_path[p]) for p in project], env, notices))
+        group = compose.build_project([(p, by_path[p]) for p in project], env, notices)
+        if len(project) > 1 and project != explicit and not compose.is_override_name(os.path.basename(project[1])):
+            group.id = " + ".join(project)  # an overlay project: name both, as the main file alone is one too
+        groups.append(group)
     return groups
+
+
+def _overlay(root: YMap, main: YMap, name: str) -> bool:
+    """A file that cannot run alone but fills in the main file's services (SPEC §1: projects merge with
+    ``-f``): it redefines some of them without an image or build, or its name says it overrides."""
+    services, base = root.get("services"), main.get("services")
+    if not isinstance(services, dict) or not isinstance(base, dict):
+        return False
+    shared = [s for s in services if s in base]
+    if not shared:
+        return False
+    partial = any(not (isinstance(services[s], dict) and ("image" in services[s] or "build" in services[s]))
+                  for s in shared)
+    return partial or ".override." in name
 
 
 def _is_main_for_override(name: str) -> bool:

@@ -9,6 +9,7 @@ bound alias expansion in one pass, and keeps the pure-Python round-trip loader
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,12 +93,13 @@ def _compose(text: str, path: str, pure: bool, guarded: bool = False, anchors: b
         if bound > SAFE_C_DEPTH:  # libyaml's composer recurses in C: 30,000 levels overflow an 8 MB stack
             return _compose_deep(text, path)
     docs: list[Document] = []
+    lines = SourceLines(text) if anchors else None
     try:
         nodes = fastyaml.compose_all(text) if not pure and fastyaml.AVAILABLE else _parser(pure).compose_all(text)
         for index, node in enumerate(nodes):
             if node is None:
                 continue
-            conv = _Converter(path, text if anchors else None)
+            conv = _Converter(path, lines)
             root = conv.convert(node, 0)
             if root is None:
                 continue  # an empty document between two `---`
@@ -210,6 +212,37 @@ def _pos(node: Any) -> Pos:
     return (mark.line + 1, mark.column + 1)
 
 
+class SourceLines:
+    """The lines of a stream by number, without a list of them all: one offset per line, found once
+    per file (a 40 MB file of 165,000 documents split its text once per *document* before)."""
+
+    __slots__ = ("_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: array[int] | None = None
+
+    def _index(self) -> array[int]:
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = array("q", [0])
+            find, append, at = self.text.find, starts.append, 0
+            while True:
+                at = find("\n", at) + 1
+                if not at:
+                    break
+                append(at)
+        return starts
+
+    def __len__(self) -> int:
+        return len(self._index())
+
+    def __getitem__(self, number: int) -> str:
+        starts = self._index()
+        end = starts[number + 1] - 1 if number + 1 < len(starts) else len(self.text)
+        return self.text[starts[number]:end]
+
+
 class _Converter:
     """One document's node graph → YMap/YSeq/scalars.
 
@@ -218,13 +251,12 @@ class _Converter:
     is still counted so that such a document is refused rather than handed on.
     """
 
-    __slots__ = ("_lines", "memo", "path", "real", "sizes", "text", "total")
+    __slots__ = ("lines", "memo", "path", "real", "sizes", "total")
 
-    def __init__(self, path: str, text: str | None = "") -> None:
-        """``text`` None: no anchors for string values."""
+    def __init__(self, path: str, lines: SourceLines | None) -> None:
+        """``lines`` None: no anchors for string values."""
         self.path = path
-        self.text = text
-        self._lines: list[str] | None = None
+        self.lines = lines
         self.memo: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.total = 0  # nodes as if every alias were expanded
@@ -268,7 +300,7 @@ class _Converter:
                     self.total += 1
                     tag = tag_text(item)
                     converted = item.value if tag == _STR else _scalar(item.value, tag)
-                    if converted.__class__ is str and self.text is not None and wants_anchors(converted):
+                    if converted.__class__ is str and self.lines is not None and wants_anchors(converted):
                         if value.anchors is None:
                             value.anchors = {}
                         value.anchors[len(value)] = self._anchors(item, converted)
@@ -287,7 +319,7 @@ class _Converter:
         kposes, vposes = out.kpos, out.vpos
         merged: list[tuple[YMap, Pos]] = []
         convert = self.convert
-        anchored = self.text is not None
+        anchored = self.lines is not None
         for knode, vnode in node.value:
             tag = tag_text(knode)
             if tag == _MERGE:
@@ -335,10 +367,9 @@ class _Converter:
         return out
 
     def _anchors(self, node: Any, value: str) -> Any:
-        if self._lines is None:
-            self._lines = (self.text or "").split("\n")
+        assert self.lines is not None
         start, end = node.start_mark, node.end_mark
-        return Written(compute(self._lines, (start.line, start.column), (end.line, end.column), value,
+        return Written(compute(self.lines, (start.line, start.column), (end.line, end.column), value,
                                getattr(node, "style", None)))
 
     def _merge_sources(self, vnode: Any, depth: int) -> list[tuple[YMap, Pos]]:

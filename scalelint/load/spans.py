@@ -10,6 +10,7 @@ scalars need no anchors: offset k is simply k columns to the right.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 Anchor = tuple[int, int, int]
 Anchors = tuple[Anchor, ...]
@@ -29,7 +30,16 @@ def wants_anchors(value: str) -> bool:
     return " " in value or "\n" in value or "=" in value or "\t" in value
 
 
-def compute(lines: list[str], start: tuple[int, int], end: tuple[int, int], value: str, style: str | None) -> Anchors:
+class Lines(Protocol):
+    """Source lines by number (a list, or :class:`scalelint.load.parse.SourceLines`)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, number: int) -> str: ...
+
+
+def compute(lines: Lines, start: tuple[int, int], end: tuple[int, int], value: str,
+            style: str | None) -> Anchors:
     """Anchors of one scalar from the raw source lines and its 0-based start/end marks."""
     line0, col0 = start
     line1, col1 = end
