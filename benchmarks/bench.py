@@ -5,8 +5,9 @@ Every figure is a whole process (start, import, read, lint, print, exit) timed f
 outside; each is the median of interleaved runs (run A, run B, run A, run B, ...),
 so that a noisy moment of the machine hurts every contender alike.
 
-    python benchmarks/bench.py            # everything (about 10 minutes on 2 cores, most of it checkov)
-    python benchmarks/bench.py --quick    # fewer runs, no 10,000-document tree
+    python benchmarks/bench.py            # everything (about 10 minutes on 2 cores: checkov, the 40 MB file)
+    python benchmarks/bench.py --quick    # fewer runs, no 10,000-document tree, no 40 MB file
+    python benchmarks/bench.py --only bigfile   # one section (see --help)
     python benchmarks/bench.py --no-peers # scalelint and its floor only
 
 Generated trees and peer installs live in ``benchmarks/_work/`` (git-ignored);
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -224,6 +226,65 @@ def generate_tree(documents: int) -> str:
     return top
 
 
+#: the single-file case: a dump of a busy cluster as ``kubectl get -o yaml`` of many kinds gives it,
+#: one document per object: about 40 MB
+DUMP_OBJECTS = 165_000
+DUMP_VERSION = "1"
+
+
+def _meta(rnd: random.Random, name: str, ns: str, labels: bool = False) -> list[str]:
+    """``metadata:`` with the ``resourceVersion`` the API server adds."""
+    lines = ["metadata:", f"  name: {name}", f"  namespace: {ns}", f"  resourceVersion: \"{rnd.randint(10_000, 99_999_999)}\""]
+    if labels:
+        lines += ["  labels:", f"    app.kubernetes.io/name: {name}"]
+    return lines
+
+
+def _dump_object(k: int, rnd: random.Random) -> str:
+    """Object ``k`` of the dump: per 40 objects one Deployment (the generated trees' kind), six
+    Services, fifteen ConfigMaps, eight Secrets and ten ServiceAccounts — few workloads among many
+    small objects, as in a real cluster."""
+    ns = f"team-{(k // 400) % 400:03d}"
+    app = f"app-{k // 40:05d}"
+    slot = k % 40
+    if slot == 0:
+        return _deployment(k // 40, ns, rnd, rnd.choice(["db", f"db.{ns}"]))
+    if slot <= 6:
+        return "\n".join(["apiVersion: v1", "kind: Service", *_meta(rnd, f"{app}-{slot}", ns, labels=True), "spec:",
+                          f"  clusterIP: 10.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}",
+                          "  ports:", "  - name: http", f"    port: {8000 + slot}", f"    targetPort: {8000 + slot}",
+                          "  selector:", f"    app.kubernetes.io/name: {app}", ""])
+    if slot <= 21:
+        return "\n".join(["apiVersion: v1", "kind: ConfigMap", *_meta(rnd, f"{app}-settings-{slot}", ns), "data:",
+                          f"  LOG_LEVEL: {rnd.choice(['info', 'debug', 'warning'])}",
+                          f"  FEATURE_FLAGS: \"{rnd.choice(['checkout', 'search', 'checkout,search'])}\"", ""])
+    if slot <= 29:
+        return "\n".join(["apiVersion: v1", "kind: Secret", *_meta(rnd, f"{app}-secret-{slot}", ns),
+                          "type: Opaque", "data:", f"  password: {rnd.getrandbits(96):024x}", ""])
+    return "\n".join(["apiVersion: v1", "kind: ServiceAccount", *_meta(rnd, f"{app}-sa-{slot}", ns), ""])
+
+
+def big_dump(objects: int = DUMP_OBJECTS) -> str:
+    """One file of ``objects`` documents (deterministic, seeded), made once and reused. Alone in its
+    directory: a manifest named on the command line brings its sibling manifests along."""
+    directory = os.path.join(WORK, f"dump-{objects}")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "cluster.yaml")
+    stamp = os.path.join(directory, ".generated")
+    if os.path.exists(path) and os.path.exists(stamp):
+        with open(stamp) as fh:
+            if fh.read() == DUMP_VERSION:
+                return path
+    rnd = random.Random(objects)
+    with open(path, "w") as fh:
+        for k in range(objects):
+            fh.write("---\n" if k else "")
+            fh.write(_dump_object(k, rnd))
+    with open(stamp, "w") as fh:
+        fh.write(DUMP_VERSION)
+    return path
+
+
 def small_file() -> str:
     directory = os.path.join(WORK, "small")
     os.makedirs(directory, exist_ok=True)
@@ -250,13 +311,18 @@ import os, sys
 from ruamel.yaml import YAML
 y = YAML(typ="safe", pure=False)
 n = 0
-for directory, dirs, files in os.walk(sys.argv[1]):
-    dirs.sort()
-    for name in sorted(files):
-        if name.endswith((".yaml", ".yml")):
-            with open(os.path.join(directory, name), encoding="utf-8") as fh:
-                for node in y.compose_all(fh.read()):
-                    n += 1
+top = sys.argv[1]
+if os.path.isfile(top):
+    paths = [top]
+else:
+    paths = []
+    for directory, dirs, files in os.walk(top):
+        dirs.sort()
+        paths += [os.path.join(directory, name) for name in sorted(files) if name.endswith((".yaml", ".yml"))]
+for path in paths:
+    with open(path, encoding="utf-8") as fh:
+        for node in y.compose_all(fh.read()):
+            n += 1
 print(n)
 """
 
@@ -357,7 +423,7 @@ def scalelint_cmd(explicit: str | None) -> list[str]:
         return [os.path.abspath(found or explicit)]
     venv = os.path.join(WORK, "sl-venv")
     pip = os.path.join(venv, "bin", "pip")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
     if not os.path.exists(pip):
         print("  installing this checkout into benchmarks/_work/sl-venv ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
@@ -463,6 +529,40 @@ def bench_startup(rep: Report, sl: list[str], py: str, yamllint: str | None, run
     return s["scalelint check"].median
 
 
+def bench_bigfile(rep: Report, sl: list[str], py: str, jobs: bool, runs: int) -> None:
+    """One 40 MB multi-document file, ``--jobs 1``: the case no process pool helps (the work is per
+    file), where time and memory grow with one file's size. No untimed first run: a run is close to
+    a minute, the file was just written (it is in the page cache) and the other sections compiled
+    the bytecode; rounds still alternate with the floor."""
+    path = big_dump()
+    size = os.path.getsize(path)
+    rep.line("")
+    rep.line(f"one big file: {DUMP_OBJECTS:,} objects in {size / 1e6:.1f} MB, one document each "
+             "(a `kubectl get -o yaml` dump of a cluster)")
+    one = [*sl, "check", "--jobs", "1", path] if jobs else [*sl, "check", path]
+    cmds: dict[str, tuple[list[str], dict]] = {
+        "floor: C-parser compose only": ([py, "-c", FLOOR, path], {}),
+        "scalelint check --jobs 1": (one, {}),
+    }
+    samples = {name: Sample() for name in cmds}
+    for r in range(runs):
+        busy = others_busy()
+        if busy is not None:
+            BUSY.append(busy)
+        for name, (argv, kw) in cmds.items():
+            print(f"  big file: round {r + 1}/{runs}: {name}", file=sys.stderr, end="\r", flush=True)
+            seconds, rss = run_once(argv, **kw)
+            samples[name].seconds.append(seconds)
+            samples[name].rss_kb.append(rss)
+    print(" " * 70, file=sys.stderr, end="\r", flush=True)
+    for name, sample in samples.items():
+        rep.line(f"  {name:<30} {ms(sample.median)}  {DUMP_OBJECTS / sample.median:8.0f} objects/s  "
+                 f"{size / 1e6 / sample.median:5.2f} MB/s   peak RSS {sample.rss_mb:7.1f} MB")
+    sl_one, floor = samples["scalelint check --jobs 1"], samples["floor: C-parser compose only"]
+    rep.line(f"  --jobs 1 / floor                {sl_one.median / floor.median:8.2f}x time, "
+             f"{sl_one.rss_mb / floor.rss_mb:.1f}x peak RSS   ({runs} run{'s' if runs != 1 else ''} each)")
+
+
 def bench_throughput(rep: Report, sl: list[str], py: str, jobs: bool, sizes: list[int], runs: int,
                      startup: float | None) -> None:
     results: dict[int, dict[str, Sample]] = {}
@@ -515,10 +615,12 @@ def bench_throughput(rep: Report, sl: list[str], py: str, jobs: bool, sizes: lis
 
 
 def bench_peers(rep: Report, sl: list[str], checkov: str | None, dclint: str | None, corpus: str,
-                runs: int) -> None:
+                runs: int, which: frozenset[str] = frozenset({"checkov", "dclint"})) -> None:
     rep.line("")
     rep.line("peers")
-    if checkov:
+    if "checkov" not in which:
+        pass
+    elif checkov:
         tree1k = generate_tree(1000)
         cmds = {
             "scalelint check": ([*sl, "check", tree1k], {}),
@@ -535,6 +637,8 @@ def bench_peers(rep: Report, sl: list[str], checkov: str | None, dclint: str | N
     else:
         rep.line("  checkov: not installed, skipped (see benchmarks/README.md)")
         rep.goal(">= 25x faster than checkov (1k docs)", "checkov not installed", None)
+    if "dclint" not in which:
+        return
     compose_files = corpus_compose_files(corpus)
     if dclint and compose_files:
         size = sum(os.path.getsize(p) for p in compose_files)
@@ -555,25 +659,47 @@ def bench_peers(rep: Report, sl: list[str], checkov: str | None, dclint: str | N
         rep.goal("faster than dclint (corpus compose)", why, None)
 
 
+#: what ``--only`` takes; each is a section of the report with figures comparable from build to build
+SECTIONS = {
+    "startup": "one small file: scalelint vs yamllint -d relaxed vs python + ruamel.yaml + click",
+    "bigfile": "a 40 MB file of 165,000 objects, --jobs 1: time and peak RSS",
+    "throughput": "1,000 and 10,000 documents: floor, --jobs 1, default jobs",
+    "jobs": "10,000 documents only: default jobs vs --jobs 1",
+    "peers": "checkov and dclint",
+    "checkov": "checkov --framework kubernetes on 1,000 documents",
+    "dclint": "dclint on the corpus's compose files",
+}
+DEFAULT_SECTIONS = ("startup", "bigfile", "throughput", "peers")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5, help="interleaved rounds for the throughput figures")
     ap.add_argument("--startup-runs", type=int, default=21, help="interleaved rounds for the one-file figures")
     ap.add_argument("--peer-runs", type=int, default=3, help="interleaved rounds for checkov and dclint")
-    ap.add_argument("--quick", action="store_true", help="fewer rounds, no 10,000-document tree")
+    ap.add_argument("--bigfile-runs", type=int, default=1,
+                    help="rounds for the 40 MB file (about a minute per run and contender)")
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer rounds, no 10,000-document tree, no 40 MB file (unless named in --only)")
     ap.add_argument("--no-peers", action="store_true", help="skip yamllint, checkov and dclint")
-    ap.add_argument("--only", default="startup,throughput,peers",
-                    help="comma-separated sections to run (startup, throughput, peers)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated sections to run: " + ", ".join(f"{k} ({v})" for k, v in SECTIONS.items())
+                         + f"; default: {','.join(DEFAULT_SECTIONS)}")
     ap.add_argument("--scalelint", help="scalelint executable to time (default: this checkout, installed into "
                                         "benchmarks/_work/sl-venv)")
     ap.add_argument("--corpus", default=os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
     args = ap.parse_args()
     if args.quick:
         args.runs, args.startup_runs, args.peer_runs = 1, 5, 1
+    sections = {x.strip() for x in (args.only or ",".join(DEFAULT_SECTIONS)).split(",") if x.strip()}
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown section(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+    if args.quick and args.only is None:
+        sections.discard("bigfile")
     os.makedirs(WORK, exist_ok=True)
     os.environ.clear()
     os.environ.update(_env())
-    sections = set(args.only.split(","))
     sl = scalelint_cmd(args.scalelint)
     py = python_of(sl)
     jobs = supports_jobs(sl)
@@ -586,10 +712,16 @@ def main() -> int:
     dclint = None if args.no_peers else find_tool(
         "dclint", os.path.join(WORK, "npm", "node_modules", ".bin", "dclint"))
     startup = bench_startup(rep, sl, py, yamllint, args.startup_runs) if "startup" in sections else None
+    if "bigfile" in sections:
+        bench_bigfile(rep, sl, py, jobs, args.bigfile_runs)
     if "throughput" in sections:
         bench_throughput(rep, sl, py, jobs, [1000] if args.quick else [1000, 10000], args.runs, startup)
-    if "peers" in sections:
-        bench_peers(rep, sl, checkov, dclint, args.corpus, args.peer_runs)
+    elif "jobs" in sections:
+        bench_throughput(rep, sl, py, jobs, [10000], args.runs, startup)
+    peers = frozenset(sections & {"checkov", "dclint"}) | (frozenset({"checkov", "dclint"})
+                                                              if "peers" in sections else frozenset())
+    if peers:
+        bench_peers(rep, sl, checkov, dclint, args.corpus, args.peer_runs, peers)
     rep.summary()
     return 0
 

@@ -1,3 +1,3 @@
-from scalelint.cli import entry
+from scalelint.console import entry
 
 entry()

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from scalelint.model import kube, shapes
-from scalelint.load.discover import _is_compose_name
 from scalelint.findings import Notice
+from scalelint.lifeline import Lifeline, init_worker, pool_context, tolerate_cancel
+from scalelint.load.discover import _is_compose_name
 from scalelint.load.read import LoadedFile, Suppressions, load_path
 from scalelint.load.tree import Pos, YMap
+from scalelint.model import kube, shapes
 
 STDIN = "-"
 #: a process pool pays for itself only past this many files or bytes (a pre-commit run never forks)
@@ -142,13 +142,6 @@ def _work_chunk(chunk: list[tuple[str, bool]], keep_raw: bool) -> list[FileResul
     return [work_file(path, explicit, keep_raw) for path, explicit in chunk]
 
 
-def _init_worker() -> None:
-    import signal
-
-    gc.disable()  # see no_gc(): a worker's garbage has no cycles, and it exits when the run ends
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-
-
 @contextmanager
 def no_gc() -> Iterator[None]:
     """Switch the cycle collector off for the run: positioned trees and model objects are
@@ -184,15 +177,6 @@ def _worth_a_pool(paths: list[str]) -> bool:
     return False
 
 
-def _context() -> Any:
-    import multiprocessing
-
-    # fork on Linux: workers start in milliseconds with every module already imported
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
-
-
 class Batch:
     """The files of a run, worked on as soon as the batch is made; iterate for results in input order.
 
@@ -208,6 +192,7 @@ class Batch:
         self.progress = progress
         self.jobs = auto_jobs() if jobs <= 0 else jobs
         self._executor: Any = None
+        self._lifeline = Lifeline(fork=False)
         self._chunks: list[list[tuple[str, bool]]] = []
         self._futures: list[Any] = []
         if self.jobs > 1 and _worth_a_pool([p for p, _ in targets]):
@@ -221,7 +206,8 @@ class Batch:
     def _start(self) -> None:
         """Chunks in input order, all offered to ``jobs - 1`` workers, which take them from the front;
         this process takes the ones still waiting from the back (see :meth:`_chunk_results`)."""
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import Future, ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         n = len(self.targets)
         size = max(1, min(CHUNK_MAX, -(-n // (self.jobs * 16))))
@@ -230,8 +216,40 @@ class Batch:
             self._chunks = []
             return
         workers = min(self.jobs - 1, len(self._chunks) - 1)
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker)
-        self._futures = [self._executor.submit(_work_chunk, chunk, self.keep_raw) for chunk in self._chunks]
+        import threading
+
+        context = pool_context()
+        fork = context.get_start_method() == "fork"
+        self._lifeline = Lifeline(fork)
+        # the parent-death signal follows the forking *thread*: only safe from the main thread, and
+        # only with fork (a forkserver worker's parent is the server)
+        deathsig = fork and threading.current_thread() is threading.main_thread()
+        initargs = (os.getpid(), self._lifeline.read, self._lifeline.write, deathsig)
+        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                             initargs=initargs)
+        self._futures = []
+        for chunk in self._chunks:
+            try:
+                future = tolerate_cancel(self._executor.submit(_work_chunk, chunk, self.keep_raw))
+            except BrokenProcessPool as exc:
+                # a worker died while the chunks were still being handed out: the pool takes no more,
+                # and these chunks fail the way a dead worker's do, so that this process does them
+                future = Future()
+                future.set_exception(exc)
+            except OSError:  # no worker could be started at all (fork failed): a run without a pool
+                if not self._futures:
+                    self._abandon_pool()
+                    return
+                raise
+            self._futures.append(future)
+
+    def _abandon_pool(self) -> None:
+        """Forget a pool that could not start: the batch is worked on here, as a run without one."""
+        executor, self._executor = self._executor, None
+        self._chunks, self._futures = [], []
+        self._lifeline.cut()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def __iter__(self) -> Iterator[FileResult | None]:
         total, done = len(self.targets), 0
@@ -282,10 +300,19 @@ class Batch:
             yield results
 
     def close(self) -> None:
-        """Stop the workers (a run that failed before reading every result must not wait for them)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop the workers. Once every result is in they are idle, and leave as soon as asked. A run
+        that stops before that (an error, Ctrl-C, SIGTERM, a consumer that stopped early) must not
+        wait for chunks still being worked on — a chunk can be one 40 MB file: the lifeline is cut
+        first, so the workers exit at once, and the pool is not waited for. Safe to call twice."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            self._lifeline.cut()
+            return
+        finished = all(f.done() for f in self._futures)
+        if not finished:
+            self._lifeline.cut()
+        executor.shutdown(wait=finished, cancel_futures=True)
+        self._lifeline.cut()
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:

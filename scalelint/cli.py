@@ -124,9 +124,9 @@ def _settings(select: tuple[str, ...], ignore: tuple[str, ...], env_file: tuple[
 
 def _registry(config: Any) -> Any:
     """The rules of this run (built-ins, plugins, rules-dirs), with the settings' rule names and params checked."""
+    from scalelint.check.registry import Registry, RegistryError
     from scalelint.check.settings import check_against
     from scalelint.config.file import ConfigError
-    from scalelint.check.registry import Registry, RegistryError
 
     try:
         registry = Registry.load(config.rules_dirs)
@@ -138,8 +138,8 @@ def _registry(config: Any) -> Any:
 
 def _run(paths: tuple[str, ...], compose_files: tuple[str, ...], config: Any, only_given: bool = False,
          jobs: int = 0, progress: Any = None) -> Any:
-    from scalelint.pipeline import Options, run
     from scalelint.check.registry import RegistryError
+    from scalelint.pipeline import Options, run
 
     registry = _registry(config)
     try:
@@ -325,8 +325,8 @@ def _warn_ratio(run: Any) -> float:
 @_apply(_config_opts)
 def explain(rule: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
     """Print the documentation of RULE (code or name): what it checks, why, examples, fix, params."""
-    from scalelint.output import docs
     from scalelint.config.schema import did_you_mean
+    from scalelint.output import docs
 
     config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
     registry = _registry(config)
@@ -335,59 +335,3 @@ def explain(rule: str, config_path: str | None, isolated: bool, rules_dirs: tupl
         words = set(registry.rules) | {r.name for r in registry.rules.values()}
         raise UsageProblem(f"unknown rule {rule!r}{did_you_mean(rule, words)} (see `scalelint rules`)")
     click.echo(docs.explain(found, registry, config), nl=False)
-
-
-def entry() -> None:
-    """Console-script entry: any unexpected exception is exit 2 with one line, never a traceback.
-
-    A run is one short process, so it skips what only long-lived ones need: the cycle collector
-    (the model is millions of small objects without cycles; collecting them as they are made costs
-    a tenth of a large run) and the interpreter's teardown, which frees every object one by one
-    (10 ms of a one-file run): output is flushed, then the process ends.
-    """
-    import gc
-
-    gc.disable()
-    try:
-        _entry()
-    except SystemExit as exc:
-        _exit(exc.code)
-
-
-def _exit(code: Any) -> None:
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:  # sys.exit("message"): Python prints it and exits 1
-        print(code, file=sys.stderr)
-        status = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (BrokenPipeError, ValueError):  # the reader left, or the stream is closed
-            status = status or 1
-    os._exit(status)
-
-
-def _entry() -> None:
-    # a file name that is not UTF-8 (surrogate escapes) is written as `\udcff`, not an exit 2
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:
-        try:
-            reconfigure(errors="backslashreplace")
-        except (ValueError, OSError):
-            pass
-    try:
-        main(standalone_mode=True)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # pragma: no cover - the last line of defence
-        if os.environ.get("SCALELINT_DEBUG"):
-            raise
-        click.echo(f"scalelint: internal error: {type(exc).__name__}: {exc} "
-                   "(set SCALELINT_DEBUG=1 for the traceback)", err=True)
-        sys.exit(2)

@@ -23,8 +23,8 @@ LAYERS = [
     ("analyze", {"scalelint.analyze"}),
     ("check", {"scalelint.check"}),
     ("output", {"scalelint.output"}),
-    ("run", {"scalelint.batch", "scalelint.pipeline"}),
-    ("cli", {"scalelint.cli", "scalelint.__main__", "scalelint"}),
+    ("run", {"scalelint.lifeline", "scalelint.batch", "scalelint.pipeline"}),
+    ("cli", {"scalelint.cli", "scalelint.console", "scalelint.__main__", "scalelint"}),
 ]
 LONG = 400
 #: what a module over LONG lines must say at its top, with the reason
