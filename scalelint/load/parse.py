@@ -9,13 +9,12 @@ bound alias expansion in one pass, and keeps the pure-Python round-trip loader
 from __future__ import annotations
 
 import re
-from array import array
 from dataclasses import dataclass
 from typing import Any
 
 from scalelint.load import fastyaml
 from scalelint.load.fastyaml import tag_text
-from scalelint.load.spans import Written, compute, wants_anchors
+from scalelint.load.spans import SourceLines, Written, compute, wants_anchors
 from scalelint.load.tree import Pos, YMap, YSeq, anchors_of, set_written
 
 #: Collections nested deeper than this are refused: no manifest needs it and the
@@ -210,37 +209,6 @@ def _one_line(text: str) -> str:
 def _pos(node: Any) -> Pos:
     mark = node.start_mark
     return (mark.line + 1, mark.column + 1)
-
-
-class SourceLines:
-    """The lines of a stream by number, without a list of them all: one offset per line, found once
-    per file (a 40 MB file of 165,000 documents split its text once per *document* before)."""
-
-    __slots__ = ("_starts", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._starts: array[int] | None = None
-
-    def _index(self) -> array[int]:
-        starts = self._starts
-        if starts is None:
-            starts = self._starts = array("q", [0])
-            find, append, at = self.text.find, starts.append, 0
-            while True:
-                at = find("\n", at) + 1
-                if not at:
-                    break
-                append(at)
-        return starts
-
-    def __len__(self) -> int:
-        return len(self._index())
-
-    def __getitem__(self, number: int) -> str:
-        starts = self._index()
-        end = starts[number + 1] - 1 if number + 1 < len(starts) else len(self.text)
-        return self.text[starts[number]:end]
 
 
 class _Converter:
