@@ -1,4 +1,4 @@
-"""Command line: ``scalelint check``, ``rules``, ``report``, ``explain``.
+"""Command line: ``scalelint check``, ``rules``, ``report``, ``explain``, ``plan`` (:mod:`.cli_plan`).
 
 Exit codes (SPEC §5): 0 nothing at or above ``fail-on``; 1 findings at or above
 it; 2 usage error, invalid config or internal error. Nothing here computes
@@ -14,24 +14,19 @@ from typing import Any
 import click
 
 from scalelint import __version__
-from scalelint.findings import RunResult, Severity
+from scalelint.cli_common import (
+    COMMON,
+    CONFIG_OPTS,
+    CONTEXT,
+    UsageProblem,
+    apply,
+    registry_of,
+    run_files,
+    settings,
+)
+from scalelint.findings import RunResult
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class UsageProblem(click.ClickException):
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"scalelint: error: {self.format_message()}", err=True)
-
-
-def _codes(values: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        out.extend(c.strip() for c in v.split(",") if c.strip())
-    return out
 
 
 def _use_color(stream: Any) -> bool:
@@ -99,86 +94,6 @@ def main() -> None:
     """Lint docker-compose files and Kubernetes manifests for what breaks when a service scales."""
 
 
-def _settings(select: tuple[str, ...], ignore: tuple[str, ...], env_file: tuple[str, ...], use_env: bool,
-              fail_on: str | None, *, config_path: str | None = None, isolated: bool = False,
-              rules_dirs: tuple[str, ...] = ()) -> Any:
-    """Defaults ← config file (found upward from the working directory, or ``--config``) ← command line."""
-    from scalelint.config.file import ConfigError, load_config, override
-
-    try:
-        config = load_config(config_path, os.getcwd(), isolated=isolated)
-    except ConfigError as exc:
-        raise UsageProblem(str(exc)) from None
-    if select:
-        override(config, "select", _codes(select), "--select")
-    if ignore:
-        override(config, "ignore", _codes(ignore), "--ignore")
-    if env_file:
-        config.env_files = list(env_file)
-    config.use_env = use_env
-    if fail_on:
-        config.fail_on = Severity.parse(fail_on)
-    config.rules_dirs = config.rules_dirs + list(rules_dirs)  # --rules-dir adds to the config's rules-dirs
-    return config
-
-
-def _registry(config: Any) -> Any:
-    """The rules of this run (built-ins, plugins, rules-dirs), with the settings' rule names and params checked."""
-    from scalelint.check.registry import Registry, RegistryError
-    from scalelint.check.settings import check_against
-    from scalelint.config.file import ConfigError
-
-    try:
-        registry = Registry.load(config.rules_dirs)
-        check_against(config, registry)
-    except (RegistryError, ConfigError) as exc:
-        raise UsageProblem(str(exc)) from None
-    return registry
-
-
-def _run(paths: tuple[str, ...], compose_files: tuple[str, ...], config: Any, only_given: bool = False,
-         jobs: int = 0, progress: Any = None) -> Any:
-    from scalelint.check.registry import RegistryError
-    from scalelint.pipeline import Options, run
-
-    registry = _registry(config)
-    try:
-        opts = Options(paths=list(paths) or ([] if compose_files else ["."]), compose_files=list(compose_files),
-                       group_context=not only_given, jobs=jobs, progress=progress)
-        return run(opts, config, registry)
-    except RegistryError as exc:
-        raise UsageProblem(str(exc)) from None
-
-
-_common = [
-    click.option("--env-file", "env_file", multiple=True, type=click.Path(dir_okay=False),
-                 help="Compose interpolation variables (repeatable; later wins). Default: .env of the project."),
-    click.option("--use-env", is_flag=True, help="Also take interpolation variables from the process environment."),
-    click.option("-f", "--file", "compose_files", multiple=True, type=click.Path(dir_okay=False),
-                 help="Compose files merged in order into one project, like `docker compose -f`."),
-    click.option("--only-given", is_flag=True,
-                 help="Read only the files named: a named file does not bring its group (compose override, "
-                      "sibling manifests) along."),
-]
-
-#: where settings come from; shared by every command that reads the config (check, rules, explain, report)
-_config_opts = [
-    click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                 help="Config file to use instead of the nearest .scalelint.yaml / pyproject.toml."),
-    click.option("--isolated", is_flag=True, help="Ignore every config file."),
-    click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
-                 help="Directory of rule YAML files (repeatable; adds to the config's rules-dirs)."),
-]
-
-
-def _apply(options: list[Any]) -> Any:
-    def deco(fn: Any) -> Any:
-        for opt in reversed(options):
-            fn = opt(fn)
-        return fn
-    return deco
-
-
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
@@ -197,17 +112,18 @@ def _apply(options: list[Any]) -> Any:
               help="Values file for `helm template` of every chart (repeatable; after the config's helm.values).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default="0: one per core",
               help="Processes that read and model files; 1 uses none. Runs of few files never start any.")
-@_apply(_common)
-@_apply(_config_opts)
+@apply(COMMON)
+@apply(CONFIG_OPTS)
 def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
           fail_on: str | None, output: str | None, baseline_path: str | None, write_baseline: str | None,
           env_file: tuple[str, ...], use_env: bool, compose_files: tuple[str, ...], only_given: bool,
           config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...],
-          helm_values: tuple[str, ...] = (), jobs: int = 0) -> None:
+          helm_values: tuple[str, ...] = (), jobs: int = 0, no_sources: bool = False) -> None:
     """Lint PATHS (files or directories; `-` reads stdin). Default: the current directory."""
-    config = _settings(select, ignore, env_file, use_env, fail_on, config_path=config_path, isolated=isolated,
+    config = settings(select, ignore, env_file, use_env, fail_on, config_path=config_path, isolated=isolated,
                        rules_dirs=rules_dirs)
     config.helm_values = config.helm_values + list(helm_values)  # like --rules-dir: adds to the config's list
+    config.read_sources = not no_sources
     terminal = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     file_fmt = (fmt or "json") if output else None
     fmt = terminal if output or fmt is None else fmt
@@ -223,7 +139,7 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
 
     bar = for_stream(sys.stderr, fmt)
     try:
-        run = _run(paths, compose_files, config, only_given, jobs, bar)
+        run = run_files(paths, compose_files, config, only_given, jobs, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -264,14 +180,14 @@ def check(paths: tuple[str, ...], fmt: str | None, select: tuple[str, ...], igno
 
 @main.command(context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@_apply(_config_opts)
+@apply(CONFIG_OPTS)
 def rules(fmt: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
     """List every rule: code, name, severity, and whether it is on (with the config file applied)."""
     from scalelint.check.engine import select as select_rules
     from scalelint.check.registry import RegistryError
 
-    config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
-    registry = _registry(config)
+    config = settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
+    registry = registry_of(config)
     try:
         selection = select_rules(registry, config)
     except RegistryError as exc:
@@ -293,24 +209,25 @@ def rules(fmt: str, config_path: str | None, isolated: bool, rules_dirs: tuple[s
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               help="markdown reads well as a pull-request comment or in $GITHUB_STEP_SUMMARY.")
-@_apply(_common)
-@_apply(_config_opts)
+@apply(COMMON)
+@apply(CONFIG_OPTS)
 def report(paths: tuple[str, ...], fmt: str, env_file: tuple[str, ...], use_env: bool,
            compose_files: tuple[str, ...], only_given: bool, config_path: str | None, isolated: bool,
-           rules_dirs: tuple[str, ...]) -> None:
+           rules_dirs: tuple[str, ...], no_sources: bool = False) -> None:
     """Capacity table: each database's connection budget and each client's share of it."""
     from scalelint.analyze.capacity import group_report
     from scalelint.output import report as fmt_report
 
-    config = _settings((), (), env_file, use_env, None, config_path=config_path, isolated=isolated,
+    config = settings((), (), env_file, use_env, None, config_path=config_path, isolated=isolated,
                        rules_dirs=rules_dirs)
-    run = _run(paths, compose_files, config, only_given)
+    config.read_sources = not no_sources
+    run = run_files(paths, compose_files, config, only_given)
     ratio = _warn_ratio(run)
     groups = [group_report(g, f, ratio) for g, f in zip(run.groups, run.facts)]
     if fmt == "json":
         click.echo(fmt_report.render_json(groups, __version__), nl=False)
     elif fmt == "markdown":
-        click.echo(fmt_report.render_markdown(groups), nl=False)
+        click.echo(fmt_report.render_markdown(groups, charts=True), nl=False)
     else:
         click.echo(fmt_report.render_text(groups), nl=False)
 
@@ -322,16 +239,25 @@ def _warn_ratio(run: Any) -> float:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("rule")
-@_apply(_config_opts)
+@apply(CONFIG_OPTS)
 def explain(rule: str, config_path: str | None, isolated: bool, rules_dirs: tuple[str, ...]) -> None:
     """Print the documentation of RULE (code or name): what it checks, why, examples, fix, params."""
     from scalelint.config.schema import did_you_mean
     from scalelint.output import docs
 
-    config = _settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
-    registry = _registry(config)
+    config = settings((), (), (), False, None, config_path=config_path, isolated=isolated, rules_dirs=rules_dirs)
+    registry = registry_of(config)
     found = registry.resolve(rule)
     if found is None:
         words = set(registry.rules) | {r.name for r in registry.rules.values()}
         raise UsageProblem(f"unknown rule {rule!r}{did_you_mean(rule, words)} (see `scalelint rules`)")
     click.echo(docs.explain(found, registry, config), nl=False)
+
+
+def _register() -> None:
+    from scalelint.cli_plan import plan
+
+    main.add_command(plan)
+
+
+_register()

@@ -42,6 +42,8 @@ class Options:
     jobs: int = 1
     #: called with (files done, files) as files are read; the caller decides whether to draw anything
     progress: Progress | None = None
+    #: ``scalelint plan --set``: {workload: {"workers"|"replicas"|"pool": N}}, as if the files said so
+    overrides: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,7 +155,12 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
                 related=[Related(first_loc.path, first_loc.line, first_loc.column, "first definition")]))
     objects = sum(len(g.objects) if g.kind == "kubernetes" else len(g.workloads) for g in groups)
 
-    facts = [Facts(g, config) for g in groups]
+    if opts.overrides:
+        from scalelint.analyze.planning import WhatIf
+
+        facts: list[Facts] = [WhatIf(g, config, opts.overrides) for g in groups]
+    else:
+        facts = [Facts(g, config) for g in groups]
     findings = list(got.internal)
     for g, f in zip(groups, facts):
         checked: Iterable[Finding] = run_checks(registry, selection, g, f, config)

@@ -1,27 +1,15 @@
 """SL004 / SL014: workloads that must stay up but can run a single replica, or stack on one node."""
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from scalelint.analyze.availability import ha_reasons
 from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding, Loc
 from scalelint.model import Val, Workload
 
 #: kinds that the config glob ``ha-required: ["*"]`` covers
-_HA_GLOB_KINDS = {"Deployment", "StatefulSet", "service"}
-
-
-def ha_reasons(wl: Workload, patterns: list[str]) -> list[str]:
-    """Why this workload must be highly available; empty when nothing says so."""
-    reasons = list(wl.ha_reasons)
-    if wl.kind in _HA_GLOB_KINDS:
-        for pattern in patterns:
-            if fnmatch.fnmatchcase(wl.name, pattern):
-                reasons.append(f"config ha-required: {pattern!r}")
-                break
-    return reasons
 
 
 class HaReplicas(Template):

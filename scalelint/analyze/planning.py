@@ -1,0 +1,176 @@
+"""What the planner (SPEC §10) is given: each workload's numbers, read off the facts of its group.
+
+:func:`numbers` turns a group's facts into :class:`~scalelint.analyze.plan.Numbers` — the same
+workers, replicas, connections per worker and budgets that ``check`` uses, so the plan and the
+findings never disagree. :class:`WhatIf` is the facts of a group as if ``--set`` had been written
+in the files: workers, replicas or connections per worker of named workloads replaced, every budget
+recomputed from them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from scalelint.analyze.availability import ha_reasons
+from scalelint.analyze.budget import Budget, Client
+from scalelint.analyze.facts import Facts, ReplicaRange
+from scalelint.analyze.links import Pool
+from scalelint.analyze.plan import DatabaseShare, Numbers
+from scalelint.analyze.workers import Workers
+from scalelint.config import Config
+from scalelint.model import Container, Group, State, Val, Workload, default, known, unknown
+
+PROFILE_ANNOTATION = "scalelint.io/profile"
+STATEFUL_ANNOTATION = "scalelint.io/stateful"
+#: a what-if value is located nowhere in the files: messages say where it came from instead
+SET = "--set"
+
+
+def display_name(wl: Workload) -> str:
+    """How the planner and ``--set`` name a workload: ``api`` (compose), ``shop/api`` (Kubernetes)."""
+    if wl.kind == "service" or not wl.namespace:
+        return wl.name
+    return f"{wl.namespace}/{wl.name}"
+
+
+def planned(group: Group, facts: Facts) -> list[Workload]:
+    """The workloads a plan is about: those that run worker processes (a server, or a count written down)."""
+    return [wl for wl in group.workloads if facts.pod_workers(wl)]
+
+
+def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbers]:
+    """``params``: ``max-workers-per-pod`` (SL002), ``memory-per-worker`` bytes and whether it is
+    configured (SL006)."""
+    out = []
+    client_of: dict[int, list[tuple[Budget, Client]]] = {}
+    for b in facts.budgets:
+        for c in b.clients:
+            client_of.setdefault(id(c.workload), []).append((b, c))
+    for wl in planned(group, facts):
+        pod = facts.pod_workers(wl)
+        c0, _ = pod[0]
+        rng = facts.replica_range(wl)
+        memory, memory_source = facts.memory_per_worker(wl, params["memory-per-worker"], params["configured"])
+        shares: list[DatabaseShare] = []
+        per_worker: Val[int] | None = None
+        unbounded: str | None = None
+        terms: tuple[int, ...] = ()
+        for b, c in client_of.get(id(wl), []):
+            others = [o.demand for o in b.clients if o is not c]
+            shares.append(DatabaseShare(
+                name=b.database.name, location=str(b.database.loc), available=_available(b),
+                others=sum(d for d in others if d is not None) if others else 0,
+                others_complete=all(d is not None for d in others),
+            ))
+            if per_worker is None:
+                per_worker, unbounded, terms = _per_worker(c)
+        reasons = tuple(ha_reasons(wl, facts.config.ha_required))
+        out.append(Numbers(
+            workload=display_name(wl), kind=wl.kind, group=group.id, location=str(wl.loc),
+            replicas_min=rng.min, replicas_max=rng.max, hpa=rng.hpa, workers=_workers(pod),
+            per_worker=per_worker, unbounded=unbounded,
+            cpu_limit=c0.limits.cpu, memory_limit=c0.limits.memory,
+            memory_per_worker=memory, memory_per_worker_source=memory_source,
+            max_workers_per_pod=int(params["max-workers-per-pod"]), ha_required=bool(reasons), ha_reasons=reasons,
+            profile=_hint(wl, "profile", PROFILE_ANNOTATION) or "io-bound",
+            stateful=(_hint(wl, "stateful", STATEFUL_ANNOTATION) or "").lower() == "true"
+            or wl.kind == "StatefulSet",
+            databases=tuple(shares), per_worker_terms=terms,
+        ))
+    return out
+
+
+def _available(b: Budget) -> Val[int]:
+    db = b.database
+    if b.available is None:
+        why = (db.max_connections.reason if not db.max_connections.known else db.reserved.reason) or "unknown"
+        return unknown(db.loc, why)
+    return known(b.available, db.loc)
+
+
+def _per_worker(c: Client) -> tuple[Val[int] | None, str | None, tuple[int, ...]]:
+    if c.unbounded:
+        return unknown(c.workload.loc, c.unbounded), c.unbounded, ()
+    per = c.pool.per_worker
+    if per is None:
+        parts = [v.reason for v in (c.pool.size, c.pool.overflow, c.pool.limit) if v is not None and not v.known]
+        return unknown(c.workload.loc, parts[0] if parts else "connections per worker unknown"), None, ()
+    terms: tuple[int, ...] = ()
+    if c.pool.limit is None and c.pool.size.known and c.pool.overflow.known:
+        terms = (int(c.pool.size.value or 0), int(c.pool.overflow.value or 0))
+    state = State.ASSUMED if c.pool.assumed else State.KNOWN
+    return Val(per, c.pool.size.loc, state, "SQLAlchemy's defaults assumed" if c.pool.assumed else ""), None, terms
+
+
+def _workers(pod: list[tuple[Container, Workers]]) -> Val[int]:
+    total = 0
+    for _, w in pod:
+        if not w.count.known or w.count.value is None:
+            return w.count
+        total += int(w.count.value)
+    first = pod[0][1].count
+    return Val(total, first.loc, first.state, first.reason)
+
+
+def _hint(wl: Workload, key: str, annotation: str) -> str | None:
+    value = wl.settings.get(key) if wl.kind == "service" else wl.annotations.get(annotation)
+    if value is None:
+        return None
+    return ("true" if value else "false") if isinstance(value, bool) else str(value).strip().lower()
+
+
+# ---------------------------------------------------------------------------------------- what-if
+
+
+class WhatIf(Facts):
+    """Facts as if the files said what ``--set`` says: ``{workload: {"workers"|"replicas"|"pool": N}}``.
+
+    Workers replace the count of the workload's first app container; replicas fix the pod count
+    (an HPA's minimum and maximum both); pool replaces the connections one worker process may
+    hold. Everything computed from them — every budget, every rule — follows.
+    """
+
+    def __init__(self, group: Group, config: Config, overrides: Mapping[str, Mapping[str, int]]) -> None:
+        super().__init__(group, config)
+        self.overrides = {name: dict(fields) for name, fields in overrides.items()}
+
+    def _set(self, wl: Workload, field: str) -> int | None:
+        return self.overrides.get(display_name(wl), {}).get(field)
+
+    @cached_property
+    def replicas(self) -> dict[int, ReplicaRange]:
+        out = dict(super().replicas)
+        for wl in self.group.workloads:
+            n = self._set(wl, "replicas")
+            if n is not None:
+                val = default(n, None, f"{SET} {display_name(wl)}.replicas={n}")
+                out[id(wl)] = ReplicaRange(val, val, hpa=False)
+        return out
+
+    def workers(self, wl: Workload, c: Container) -> Workers:
+        found = super().workers(wl, c)
+        n = self._set(wl, "workers")
+        app = [x for x in wl.app_containers if Facts.workers(self, wl, x).app]
+        if n is None or not app or app[0] is not c:
+            return found
+        return Workers(Val(n, found.count.loc or c.loc, State.KNOWN, ""), f"{SET} {display_name(wl)}.workers={n}",
+                       found.server, True)
+
+    @cached_property
+    def budgets(self) -> list[Budget]:
+        out = super().budgets
+        for b in out:
+            for c in b.clients:
+                n = self._set(c.workload, "pool")
+                if n is not None:
+                    c.pool = Pool(default(0, None, ""), default(0, None, ""),
+                                  limit=Val(n, c.pool.size.loc, State.KNOWN, ""),
+                                  text=f"{SET} {display_name(c.workload)}.pool", size_name="pool per worker",
+                                  overflow_name="pool per worker")
+                    c.groups = [(label, count, dataclasses.replace(c.pool)) for label, count, _ in c.groups]
+        return out
+
+
+__all__ = ["WhatIf", "display_name", "numbers", "planned"]

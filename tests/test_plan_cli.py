@@ -1,0 +1,109 @@
+"""``scalelint plan`` end to end (SPEC §10): the numbers come from the same run as ``check``.
+
+The seed case is ``examples/compose``: 1 replica × 4 workers × (15 + 10) = 100 against 97 available.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, invoke, write
+
+EXAMPLE = str(ROOT / "examples" / "compose")
+
+
+def plan_json(*args: str) -> dict:
+    code, out, err = invoke("plan", "--isolated", "--format", "json", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def row(doc: dict, name: str) -> dict:
+    [found] = [w for w in doc["workloads"] if w["workload"] == name]
+    return found
+
+
+def test_seed_case_plans_a_cut() -> None:
+    api = row(plan_json(EXAMPLE), "api")
+    assert (api["replicas"], api["replicas_min"], api["workers"], api["per_worker"]) == (1, 1, 4, 25)
+    assert api["next_step"] == "cut"
+    assert api["pool_per_worker_that_fits"] == 24  # 97 // (1 × 4)
+    assert api["max_workers"] == {"by_cpu": 5, "by_memory": 4, "by_policy": 8, "by_budget": 3}
+    assert api["max_replicas_by_budget"] == 0  # 97 // (4 × 25)
+    assert any("100 > 97 available on postgres" in r for r in api["reasons"])
+
+
+def test_what_if_three_replicas() -> None:
+    doc = plan_json(EXAMPLE, "--set", "api.replicas=3")
+    api = row(doc, "api")
+    assert (api["replicas"], api["pool_per_worker_that_fits"], api["next_step"]) == (3, 8, "cut")  # 97 // 12
+    [changed] = doc["changes"]["changed"]
+    assert changed["after"]["code"] == "SL003"
+    assert "demand 300 > 97 available" in changed["after"]["message"]
+    assert "≤ 8 per worker" in changed["after"]["fix"]
+    assert [f["code"] for f in doc["findings"] if f["code"] == "SL003"] == ["SL003"]
+
+
+def test_what_if_that_clears_the_budget() -> None:
+    doc = plan_json(EXAMPLE, "--set", "api.pool=20")  # 1 × 4 × 20 = 80 ≤ 97
+    [cleared] = doc["changes"]["cleared"]
+    assert cleared["code"] == "SL003" and not doc["changes"]["raised"]
+    assert row(doc, "api")["next_step"] != "cut"
+
+
+def test_what_if_raises_a_finding(tmp_path: Path) -> None:
+    doc = plan_json(EXAMPLE, "--set", "api.workers=9")  # more than max-workers-per-pod 8
+    assert "SL002" in {f["code"] for f in doc["changes"]["raised"]}
+
+
+@pytest.mark.parametrize("value, message", [
+    ("apy.replicas=3", "unknown workload 'apy' (did you mean 'api'?)"),
+    ("api.wrkers=3", "unknown field 'wrkers' (did you mean 'workers'?)"),
+    ("api.replicas", "--set api.replicas:"),
+    ("api.replicas=three", "--set api.replicas=three:"),
+    ("api.replicas=-1", "--set api.replicas=-1:"),
+])
+def test_bad_set_is_a_usage_error(value: str, message: str) -> None:
+    code, out, err = invoke("plan", "--isolated", EXAMPLE, "--set", value)
+    assert code == 2 and out == ""
+    assert err.startswith("scalelint: error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_markdown_has_a_chart_per_database() -> None:
+    code, out, _ = invoke("plan", "--isolated", "--format", "markdown", EXAMPLE)
+    assert code == 0
+    assert "```mermaid" in out and "xychart-beta" in out and "| `api` |" in out
+
+
+def test_report_markdown_has_the_chart_too() -> None:
+    code, out, _ = invoke("report", "--isolated", "--format", "markdown", EXAMPLE)
+    assert code == 0 and "```mermaid" in out
+
+
+def test_kubernetes_with_an_hpa_and_the_text_form() -> None:
+    code, out, _ = invoke("plan", "--isolated", str(ROOT / "examples" / "kubernetes"))
+    assert code == 0
+    assert "shop/api" in out and "1–4" in out  # HPA min–max
+
+
+def test_unknown_workers_are_null_not_made_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"compose.yaml": """\
+services:
+  api:
+    image: acme/api:1
+    command: sh -c "exec gunicorn -w $$(nproc) app:app"
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+    deploy:
+      resources:
+        limits: {cpus: "2", memory: 2G}
+  db:
+    image: postgres:16
+"""})
+    monkeypatch.chdir(tmp_path)
+    api = row(plan_json("."), "api")
+    assert api["workers"] is None and api["max_replicas_by_budget"] is None
+    # the ceilings that do not need the unknown count still answer: 97 // (1 replica × 15 per worker) = 6
+    assert api["max_workers"]["by_cpu"] == 5 and api["max_workers"]["by_budget"] == 6
+    assert api["reasons"][0].startswith("workers unknown: gunicorn -w $(nproc)")
