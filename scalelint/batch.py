@@ -24,7 +24,8 @@ from typing import Any
 from scalelint.findings import Notice
 from scalelint.lifeline import Lifeline, init_worker, pool_context, tolerate_cancel
 from scalelint.load.discover import _is_compose_name
-from scalelint.load.read import LoadedFile, Suppressions, load_path
+from scalelint.load.parse import LoadError, iter_documents
+from scalelint.load.read import LoadedFile, Suppressions, load_text, looks_like_helm, read_text, scan_suppressions
 from scalelint.load.tree import Pos, YMap
 from scalelint.model import kube, shapes
 
@@ -132,10 +133,36 @@ def _looks_like_compose(root: Any) -> bool:
 
 def work_file(path: str, explicit: bool, keep_raw: bool) -> FileResult | None:
     """One file from disk; None for a JSON file found by the walk that is no manifest (package.json)."""
-    lf = load_path(path)
-    if not explicit and path.lower().endswith(".json") and lf.error is None and "apiVersion" not in lf.text:
+    try:
+        text = read_text(path)
+    except LoadError as exc:
+        return classify(LoadedFile(path=path, error=exc), explicit, keep_raw)
+    if not explicit and path.lower().endswith(".json") and "apiVersion" not in text:
         return None
-    return classify(lf, explicit, keep_raw)
+    if keep_raw or looks_like_helm(text) or _compose_name(os.path.basename(path)):
+        return classify(load_text(path, text), explicit, keep_raw)
+    return _stream(path, text, explicit)
+
+
+def _stream(path: str, text: str, explicit: bool) -> FileResult:
+    """Kubernetes objects modelled document by document, each tree dropped once modelled: memory
+    follows the model, not the file (SPEC §6). Anything unusual (a compose file by its shape, a
+    parse error the pure parser may forgive, Helm text) takes the ordinary path."""
+    res = FileResult(path, explicit, suppressions=scan_suppressions(text))
+    count = 0
+    try:
+        for doc in iter_documents(text, path):
+            count += 1
+            root = doc.root
+            if count == 1 and _looks_like_compose(root) and not kube.is_object(root):
+                return classify(load_text(path, text), explicit, False)
+            for obj in kube.flatten(root):
+                res.objects.append(kube.model_object(obj, path, False))
+            res.notices.extend(shapes.document_notices(root, path))
+    except LoadError:
+        return classify(load_text(path, text), explicit, False)
+    res.documents = count
+    return res
 
 
 def _work_chunk(chunk: list[tuple[str, bool]], keep_raw: bool) -> list[FileResult | None]:

@@ -9,6 +9,7 @@ bound alias expansion in one pass, and keeps the pure-Python round-trip loader
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,7 @@ from scalelint.load.fastyaml import tag_text
 from scalelint.load.spans import SourceLines, Written, compute, wants_anchors
 from scalelint.load.tree import Pos, YMap, YSeq, anchors_of, set_written
 
-#: Collections nested deeper than this are refused: no manifest needs it and the
-#: conversion is recursive.
+#: Collections nested deeper than this are refused: no manifest needs it; the conversion recurses.
 MAX_DEPTH = 256
 #: A document may expand through aliases to at most this many nodes beyond its
 #: own size (Compose and Kubernetes also refuse "excessive aliasing").
@@ -84,14 +84,24 @@ def compose_documents(text: str, path: str = "", anchors: bool = True) -> list[D
         raise
 
 
-def _compose(text: str, path: str, pure: bool, guarded: bool = False, anchors: bool = True) -> list[Document]:
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+def iter_documents(text: str, path: str = "") -> Iterator[Document]:
+    """Documents one by one, each free once used; :class:`LoadError` where the stream breaks."""
+    if fastyaml.AVAILABLE and len(text) > SAFE_C_DEPTH and _depth_bound(text) > SAFE_C_DEPTH:
+        _check_depth(text)
+    yield from _iter(text, path, pure=False, anchors=True)
 
+
+def _compose(text: str, path: str, pure: bool, guarded: bool = False, anchors: bool = True) -> list[Document]:
     if not pure and not guarded and fastyaml.AVAILABLE and len(text) > SAFE_C_DEPTH:
         bound = _depth_bound(text)
         if bound > SAFE_C_DEPTH:  # libyaml's composer recurses in C: 30,000 levels overflow an 8 MB stack
             return _compose_deep(text, path)
-    docs: list[Document] = []
+    return list(_iter(text, path, pure, anchors))
+
+
+def _iter(text: str, path: str, pure: bool, anchors: bool) -> Iterator[Document]:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     lines = SourceLines(text) if anchors else None
     try:
         nodes = fastyaml.compose_all(text) if not pure and fastyaml.AVAILABLE else _parser(pure).compose_all(text)
@@ -102,7 +112,7 @@ def _compose(text: str, path: str, pure: bool, guarded: bool = False, anchors: b
             root = conv.convert(node, 0)
             if root is None:
                 continue  # an empty document between two `---`
-            docs.append(Document(root=root, index=index, pos=_pos(node)))
+            yield Document(root=root, index=index, pos=_pos(node))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -112,7 +122,6 @@ def _compose(text: str, path: str, pure: bool, guarded: bool = False, anchors: b
         raise LoadError(f"invalid YAML: {_one_line(str(exc))}", _reader_pos(text, exc)) from None
     except RecursionError:
         raise LoadError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels") from None
-    return docs
 
 
 #: nesting the C composer certainly survives (it overflows an 8 MB stack past about 20,000 levels)
