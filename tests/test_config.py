@@ -418,7 +418,7 @@ def test_no_config_file_never_imports_jsonschema(repo: Path) -> None:
 @pytest.mark.parametrize("args, expected", [
     (["check", "--format", "bogus"], "scalelint: error: Invalid value for '--format': 'bogus' is not one of "),
     (["check", "--config", "."], "scalelint: error: Invalid value for '--config': "),
-    (["check", "--no-such-flag"], "scalelint: error: No such option '--no-such-flag'. (see `scalelint check --help`)"),
+    (["check", "--zzz"], "scalelint: error: No such option '--zzz'. (see `scalelint check --help`)"),
     (["chek"], "scalelint: error: No such command 'chek'. Did you mean 'check'?"),
     (["explain"], "scalelint: error: Missing argument 'RULE'. (see `scalelint explain --help`)"),
 ])

@@ -24,7 +24,8 @@ LAYERS = [
     ("check", {"scalelint.check"}),
     ("output", {"scalelint.output"}),
     ("run", {"scalelint.lifeline", "scalelint.batch", "scalelint.pipeline"}),
-    ("cli", {"scalelint.cli", "scalelint.console", "scalelint.__main__", "scalelint"}),
+    ("cli", {"scalelint.cli_common", "scalelint.cli_plan", "scalelint.cli", "scalelint.console", "scalelint.__main__",
+             "scalelint"}),
 ]
 LONG = 400
 #: what a module over LONG lines must say at its top, with the reason
