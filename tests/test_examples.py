@@ -8,6 +8,7 @@ import sys
 
 from conftest import ROOT
 
+#: examples/compose-pgbouncer has no finding: PgBouncer keeps the scaled API within the budget
 EXPECTED = {
     ("SL003", "examples/compose-scaled/compose.yaml", 18, 3),
     ("SL001", "examples/compose/compose.yaml", 26, 3),
@@ -66,3 +67,18 @@ def test_report_on_examples() -> None:
     assert "postgres (postgresql): max_connections 200, reserved 3, available 197, demand 360" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.strip().startswith("shop/api"))
     assert row.split() == ["shop/api", "1–4", "(HPA)", "6", "10", "+", "5", "90", "360", "2"]
+
+
+def test_pooler_example_report_shows_the_chain() -> None:
+    """api → pgbouncer (300 client connections of 2 × 400 accepted) → postgres (2 × 20 = 40, beside the
+    worker's direct 20: 60 of 97)."""
+    proc = _check("report", "examples/compose-pgbouncer")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1] == ("postgres (postgresql): max_connections 100 (default), reserved 3, available 97, demand 60, "
+                        "headroom 37 [ok]")
+    assert lines[5].split() == ["pgbouncer", "2", "(20", "pool", "+", "0", "reserve)", "40", "300", "40"]
+    assert lines[6] == ("pooler pgbouncer (pgbouncer, bitnami; settings from env) → postgres: client demand 300 of "
+                        "2 replicas × 400 max_client_conn = 800 [ok]")
+    assert "pool_mode transaction (examples/compose-pgbouncer/compose.yaml:40:28)" in lines[7]
+    assert lines[-1].split() == ["api", "3", "4", "15", "+", "10", "100", "300", "8"]

@@ -229,9 +229,9 @@ def test_markdown_is_a_github_table_with_unknowns_listed(tmp_path: Path,
 
 # --- json ---------------------------------------------------------------------------------------
 
-GROUP_KEYS = {"id", "kind", "databases"}
+GROUP_KEYS = {"id", "kind", "databases", "poolers"}
 DATABASE_KEYS = {"name", "engine", "max_connections", "max_connections_source", "reserved", "available", "demand",
-                 "complete", "headroom", "status", "location", "clients", "unknown"}
+                 "complete", "headroom", "status", "location", "clients", "unknown", "poolers"}
 CLIENT_KEYS = {"workload", "kind", "namespace", "database", "replicas_min", "replicas_max", "hpa", "workers", "pool",
                "overflow", "connection_limit", "pool_assumed", "per_replica", "connections", "largest_replicas",
                "location", "unknown", "threads", "per_worker", "pool_description", "process_groups",
@@ -253,8 +253,9 @@ def test_json_shape_is_stable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "name": "postgres", "engine": "postgresql", "max_connections": 100,
         "max_connections_source": "postgresql default max_connections 100", "reserved": 3, "available": 97,
         "demand": 330, "complete": True, "headroom": -233, "status": "over", "location": "compose.yaml:16:3",
-        "unknown": [],
+        "unknown": [], "poolers": [],
     }
+    assert group["poolers"] == []
     api, worker = db["clients"]
     assert all(set(c) == CLIENT_KEYS for c in db["clients"])
     assert api == {

@@ -1,15 +1,19 @@
-"""The capacity report's rows (SPEC §5 ``scalelint report``), computed from facts.
+"""The capacity report's rows (SPEC §5 ``scalelint report``, §9 the pooler chain), computed from facts.
 
-Formatters print these rows; they never compute (DESIGN.md).
+Formatters print these rows; they never compute (DESIGN.md). A database row lists its direct
+clients and, for each pooler in front of it, the share that pooler opens (:class:`PoolerShareRow`);
+each pooler has a row of its own (:class:`PoolerRow`) with its settings, where each was written,
+and its clients — so the chain client → pooler → database can be followed number by number.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalelint.analyze.budget import Budget, Client
+from scalelint.analyze.budget import Budget, Client, PoolerLoad, PoolerShare
 from scalelint.analyze.facts import Facts
-from scalelint.model import Group, Val
+from scalelint.analyze.poolers import CLIENT_LIMIT_NAME
+from scalelint.model import Group, State, Val
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,62 @@ class ClientRow:
 
 
 @dataclass(frozen=True)
+class SettingRow:
+    """One pooler setting: its value, whether it was written, and where (or whose default it is)."""
+
+    name: str
+    value: int | str | None
+    status: str  # known | default | assumed | unknown
+    source: str | None  # path:line:col where written
+    reason: str = ""  # which default, or why unknown
+
+
+@dataclass(frozen=True)
+class PoolerShareRow:
+    """What one pooler opens to a database: min(clients' demand, replicas × server connections per replica)."""
+
+    pooler: str
+    replicas: int | None
+    hpa: bool
+    server_per_replica: int | None
+    server_description: str
+    server_limit: int | None
+    client_demand: int
+    clients_complete: bool
+    connections: int
+    complete: bool
+    binds: str  # "pooler": its pools decide; "clients": its clients need less
+    clients: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PoolerRow:
+    """A pooler with its settings and its clients (SPEC §9 ``report``: the chain's middle link)."""
+
+    name: str
+    kind: str  # pgbouncer | pgpool | proxysql
+    flavour: str
+    settings_from: str  # ini | env | operator | defaults | unknown
+    config_path: str
+    location: str
+    namespace: str | None
+    replicas: int | None
+    hpa: bool
+    mode: str | None
+    client_limit_setting: str
+    max_client_conn: int | None
+    client_limit: int | None
+    demand: int
+    complete: bool
+    status: str  # ok | over | unknown (clients' demand against the client limit)
+    databases: tuple[str, ...] = ()
+    settings: tuple[SettingRow, ...] = ()
+    clients: tuple[ClientRow, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DatabaseRow:
     name: str
     engine: str
@@ -59,6 +119,8 @@ class DatabaseRow:
     clients: tuple[ClientRow, ...] = ()
     #: why max_connections or reserved is unknown
     unknown: tuple[str, ...] = ()
+    #: poolers in front of it, each with the connections it opens
+    poolers: tuple[PoolerShareRow, ...] = ()
 
 
 @dataclass
@@ -66,6 +128,7 @@ class GroupReport:
     id: str
     kind: str
     databases: list[DatabaseRow] = field(default_factory=list)
+    poolers: list[PoolerRow] = field(default_factory=list)
 
 
 def _v(val: Val[int] | None) -> int | None:
@@ -74,8 +137,11 @@ def _v(val: Val[int] | None) -> int | None:
     return int(val.value)
 
 
-def _client_row(b: Budget, c: Client) -> ClientRow:
+def _client_row(b: Budget | PoolerLoad, c: Client) -> ClientRow:
+    """A client of a database (``largest_replicas``: what its budget fits) or of a pooler (what its
+    client limit accepts; ``database`` then names the pooler)."""
     wl = c.workload
+    target = b.database.name if isinstance(b, Budget) else b.pooler.name
     per_worker: int | str | None = "unbounded" if c.unbounded else c.pool.per_worker
     pool_val = c.pool.limit if c.pool.limit is not None else (c.pool.size if c.pool.size.loc else None)
     values: dict[str, Val[Any] | None] = {
@@ -87,7 +153,7 @@ def _client_row(b: Budget, c: Client) -> ClientRow:
     if c.unbounded:
         statuses = tuple((k, "unknown" if k == "per_worker" else s) for k, s in statuses)
     return ClientRow(
-        workload=wl.name, kind=wl.kind, namespace=wl.namespace, database=b.database.name,
+        workload=wl.name, kind=wl.kind, namespace=wl.namespace, database=target,
         replicas_min=_v(c.min_replicas), replicas_max=_v(c.replicas), hpa=c.hpa, workers=c.workers,
         pool=_v(c.pool.size) if c.pool.limit is None else None,
         overflow=_v(c.pool.overflow) if c.pool.limit is None else None,
@@ -129,6 +195,69 @@ def group_report(group: Group, facts: Facts, warn_ratio: float = 0.9) -> GroupRe
             clients=tuple(_client_row(b, c) for c in b.clients),
             unknown=tuple(dict.fromkeys(v.reason or f"{what} unknown" for what, v in
                                         (("max_connections", mc), ("reserved", db.reserved)) if not v.known)),
+            poolers=tuple(_share_row(share) for share in b.poolers),
         ))
     out.databases.sort(key=lambda d: (d.name, d.location))
+    out.poolers = [_pooler_row(load) for load in facts.pooler_loads]
+    out.poolers.sort(key=lambda p: (p.name, p.location))
     return out
+
+
+def _share_row(share: PoolerShare) -> PoolerShareRow:
+    p = share.pooler
+    return PoolerShareRow(
+        pooler=p.name, replicas=_v(p.replicas), hpa=p.hpa, server_per_replica=_v(share.server),
+        server_description=share.per_replica_text(), server_limit=share.cap, client_demand=share.client_demand,
+        clients_complete=share.clients_complete,
+        connections=share.demand, complete=share.complete, binds=share.binds,
+        clients=tuple(c.workload.name for c in share.clients + share.unrouted),
+        unknown=tuple(share.unknown_reasons()))
+
+
+#: the settings the report shows, per pooler kind
+_SHOWN = {
+    "pgbouncer": ("mode", "max_client_conn", "default_pool_size", "reserve_pool_size", "max_db_connections",
+                  "max_user_connections", "listen_port"),
+    "pgpool": ("num_init_children", "max_pool", "listen_port"),
+    "proxysql": ("max_client_conn", "listen_port"),
+}
+
+
+def _setting(name: str, val: Val[Any] | None) -> SettingRow:
+    if val is None:
+        return SettingRow(name, None, "unknown", None, "not read")
+    source = str(val.loc) if val.loc is not None and val.loc.line and val.state is State.KNOWN else None
+    status = val.state.value if val.value is not None or val.state is State.UNKNOWN else "unknown"
+    value = val.value if isinstance(val.value, (int, str)) and not isinstance(val.value, bool) else None
+    return SettingRow(name, value, status, source, val.reason)
+
+
+def _pooler_row(load: PoolerLoad) -> PoolerRow:
+    p, s = load.pooler, load.pooler.settings
+    shown = [_setting("replicas", p.replicas)]
+    for attr in _SHOWN.get(s.kind, ()):
+        label = {"mode": "pool_mode", "max_client_conn": CLIENT_LIMIT_NAME.get(s.kind, "max_client_conn")}.get(attr, attr)
+        val = getattr(s, attr)
+        if attr.startswith("max_") and attr.endswith("_connections") and val.state is State.DEFAULT and not val.value:
+            continue  # "no limit", nobody's choice: noise
+        shown.append(_setting(label, val))
+    for entry in s.databases:  # per-database overrides of the global pool settings
+        for key in ("pool_mode", "pool_size", "reserve_pool_size", "max_db_connections"):
+            if getattr(entry, key) is not None:
+                shown.append(_setting(f"[databases] {entry.name} {key}", getattr(entry, key)))
+    capacity = load.capacity
+    if capacity is None or not load.clients:  # no client in these files: its demand is not known
+        status = "unknown"
+    elif load.demand > capacity:
+        status = "over"
+    else:
+        status = "ok" if load.complete else "unknown"
+    unknown = list(load.unknown) + [f"{row.name}: {row.reason}" for row in shown if row.status == "unknown"]
+    return PoolerRow(
+        name=p.name, kind=s.kind, flavour=s.flavour, settings_from=s.source, config_path=s.config_path,
+        location=str(p.loc), namespace=p.namespace, replicas=_v(p.replicas), hpa=p.hpa,
+        mode=str(s.mode.value) if s.mode.known else None,
+        client_limit_setting=CLIENT_LIMIT_NAME.get(s.kind, "max_client_conn"),
+        max_client_conn=_v(s.max_client_conn), client_limit=capacity, demand=load.demand, complete=load.complete,
+        status=status, databases=tuple(load.databases), settings=tuple(shown),
+        clients=tuple(_client_row(load, c) for c in load.clients), unknown=tuple(dict.fromkeys(unknown)))

@@ -6,21 +6,24 @@ selects only SL001 never resolves environments or connection budgets.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from scalelint.analyze import databases as dbmod
-from scalelint.analyze.budget import Budget, Client
+from scalelint.analyze.budget import Budget, Client, PoolerLoad, PoolerShare, Via
 from scalelint.analyze.connections import pools
 from scalelint.analyze.env import Env, resolve
 from scalelint.analyze.launch import Found, find_source, launch
-from scalelint.analyze.links import Endpoint, Pool, endpoints, kube_target, pool
+from scalelint.analyze.links import Endpoint, Pool, endpoints, pool
+from scalelint.analyze.pooler_links import LOCAL_HOSTS, client_port, client_use, kube_reach, split
+from scalelint.analyze.poolers import Pooler, cluster_database, find_poolers
 from scalelint.analyze.workers import Workers, workers
 from scalelint.config import Config
 from scalelint.findings import Notice
 from scalelint.model import Container, Group, Service, Val, Workload, default, unknown
-from scalelint.model.kube import WORKLOAD_KINDS
 from scalelint.sources.chain import Launch
+from scalelint.sources.poolers import Backend
 
 #: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
 NON_PYTHON_CLIENTS = frozenset({
@@ -144,7 +147,8 @@ class Facts:
                 found.append(db)
                 break
         for obj in self.group.objects:
-            db = dbmod.operator_database(obj.kind, obj.api_version, obj.raw, obj.name, obj.namespace, obj.loc)
+            db = dbmod.operator_database(obj.kind, obj.api_version, obj.raw, obj.name, obj.namespace, obj.loc) \
+                or cluster_database(obj)
             if db is not None:
                 self._db_of_part[id(obj)] = db
                 found.append(db)
@@ -152,7 +156,26 @@ class Facts:
         return found
 
     @cached_property
+    def poolers(self) -> list[Pooler]:
+        """Every pooler of the group (SPEC §9): pooler containers and the poolers operators run."""
+        return find_poolers(self.group, self.env, self._pooler_replicas, self.notices)
+
+    def _pooler_replicas(self, wl: Workload) -> tuple[Val[int], bool]:
+        rng = self.replica_range(wl)
+        return rng.max, rng.hpa
+
+    @cached_property
     def budgets(self) -> list[Budget]:
+        """Each database's budget: its direct clients and the poolers in front of it (SPEC §3, §9)."""
+        return self._linked[0]
+
+    @cached_property
+    def pooler_loads(self) -> list[PoolerLoad]:
+        """Each pooler's client side, also of a pooler whose database is not found."""
+        return self._linked[1]
+
+    @cached_property
+    def _linked(self) -> tuple[list[Budget], list[PoolerLoad]]:
         by_name: dict[str, dbmod.Database] = {}
         external: dict[str, dbmod.Database] = {}
         for db in self.databases:
@@ -160,73 +183,120 @@ class Facts:
             for name in db.names:
                 index.setdefault(name, db)
         budgets = {id(db): Budget(db) for db in self.databases}
+        loads = {id(p): PoolerLoad(p) for p in self.poolers}
+        pooler_containers = {id(p.container) for p in self.poolers if p.container is not None}
         unmatched: dict[str, Endpoint] = {}
         for wl in self.group.workloads:
             links: dict[int, list[tuple[Container, Endpoint]]] = {}
+            via: dict[int, list[tuple[Container, Endpoint, Via]]] = {}
             for c in wl.app_containers:
+                if id(c) in pooler_containers:
+                    continue  # its backend host makes it the database's pooler, not its client
+                env = self.env(wl, c)
                 seen: set[int] = set()
-                for ep in endpoints(self.env(wl, c)):
-                    targets = self._match(ep, wl, by_name, external)
-                    if not targets:
-                        if ep.host not in ("localhost", "127.0.0.1", "::1") and not ep.host.startswith("/"):
+                for ep in endpoints(env):
+                    dbs, poolers, services = self._reach(ep, wl, env, by_name, external)
+                    if not dbs and not poolers:
+                        if ep.host not in LOCAL_HOSTS and not ep.host.startswith("/"):
                             unmatched.setdefault(ep.host, ep)
                         continue
-                    for target in targets:  # several: alternatives of each other, each its own budget
+                    for p in poolers:
+                        if id(p) not in seen:
+                            seen.add(id(p))
+                            link = Via(client_use(env, ep), client_port(env, ep), services[0] if services else None)
+                            via.setdefault(id(p), []).append((c, ep, link))
+                    for target in dbs:  # several: alternatives of each other, each its own budget
                         if target.workload is wl or id(target) in seen:
                             continue
                         seen.add(id(target))
                         links.setdefault(id(target), []).append((c, ep))
             for db_id, pairs in links.items():
                 budgets[db_id].clients.append(self._client(wl, pairs))
+            for p_id, triples in via.items():
+                loads[p_id].clients.append(self._client(wl, [(c, ep) for c, ep, _ in triples]))
+                loads[p_id].links.append(triples[0][2])
+        for load in loads.values():
+            for routed in split(load.pooler.settings, load.uses, self._backends(load, by_name, external)):
+                budgets[id(routed.database)].poolers.append(PoolerShare(
+                    load, [load.clients[i] for i in routed.clients], routed.server, routed.pools,
+                    [load.clients[i] for i in routed.unrouted]))
         for host, ep in sorted(unmatched.items()):
             where = ep.loc
             self.notices.append(Notice(
                 f"database host {host!r} ({ep.var}) is not defined in the files linted: add it to `databases:` "
                 "in .scalelint.yaml to check its connection budget",
                 where.path if where else "", where.line if where else 0, where.column if where else 0))
-        out = [b for b in budgets.values() if b.clients]
-        for b in out:
-            for client in b.clients:
-                at = client.workload.loc
-                for reason in client.unknown_reasons():
-                    self.notices.append(Notice(
-                        f"connection budget of {b.database.name}: {client.workload.name} counted as unknown "
-                        f"({reason})", at.path, at.line, at.column))
-        return out
+        out = [b for b in budgets.values() if b.clients or b.poolers]
+        counted = [(b.database.name, c) for b in out for c in b.clients]
+        counted += [(f"{load.pooler.name}'s clients", c) for load in loads.values() for c in load.clients]
+        for what, client in counted:
+            at = client.workload.loc
+            for reason in client.unknown_reasons():
+                self.notices.append(Notice(f"connection budget of {what}: {client.workload.name} counted as unknown "
+                                           f"({reason})", at.path, at.line, at.column))
+        return out, list(loads.values())
 
-    def _match(self, ep: Endpoint, wl: Workload, by_name: dict[str, dbmod.Database],
-               external: dict[str, dbmod.Database]) -> list[dbmod.Database]:
+    def _reach(self, ep: Endpoint, wl: Workload, env: Env, by_name: dict[str, dbmod.Database],
+               external: dict[str, dbmod.Database]) -> tuple[list[dbmod.Database], list[Pooler], list[Service]]:
+        """The databases or poolers a client's host names, and the Kubernetes Services it goes through."""
+        if ep.host in LOCAL_HOSTS:  # a pooler sidecar of its own pod (in a database's pod: if the port is its)
+            here = [p for p in self.poolers if p.workload is wl]
+            if here and self.databases and id(wl) in self._db_of_part:
+                port = client_port(env, ep)
+                here = [p for p in here if port is not None and p.settings.listen_port.value == port.value]
+            return [], here, []
         if self.group.kind == "kubernetes":
-            found = self._kube_match(ep.host, wl)
+            dbs, poolers, services = self._kube_reach(ep.host, wl.path, wl.namespace or "default",
+                                                      lambda: client_port(env, ep))
         else:
             db = by_name.get(ep.host)
-            found = [db] if db is not None else []
-        if not found and ep.host in external:
-            found = [external[ep.host]]
-        return found
+            dbs, services = [db] if db is not None else [], []
+            poolers = [p for p in self.poolers if ep.host in p.names]
+            if dbs and poolers:  # pragma: no cover - one compose name is one service
+                poolers = []
+        if not dbs and not poolers and ep.host in external:
+            dbs = [external[ep.host]]
+        return dbs, poolers, services
 
-    def _kube_match(self, host: str, wl: Workload) -> list[dbmod.Database]:
-        """The databases a host name reaches from ``wl``'s file: a Service (any DNS form) and the pods it
-        selects, else a workload of that name (a StatefulSet's governing name), else an operator's
-        Service (CloudNativePG ``<cluster>-rw``, Zalando ``<cluster>``)."""
-        target = kube_target(host, wl.namespace or "default")
-        if target is None:
-            return []
+    def _kube_reach(self, host: str, origin: str, namespace: str, port: Callable[[], Val[int] | None] | None = None,
+                    ) -> tuple[list[dbmod.Database], list[Pooler], list[Service]]:
         self.databases  # noqa: B018 - fills _db_of_part
-        namespace, name = target
-        refs, dbs = self.group.refs, self._db_of_part
-        found: list[dbmod.Database] = []
-        for svc in refs.named(wl.path, "Service", namespace, name):
-            if isinstance(svc, Service):
-                found += [dbs[id(w)] for w in refs.selected(svc.loc.path, namespace, svc.selector, [])
-                          if id(w) in dbs]
-        if not found:
-            for kind in sorted(WORKLOAD_KINDS):
-                found += [dbs[id(w)] for w in refs.named(wl.path, kind, namespace, name) if id(w) in dbs]
-        if not found:
-            for kind, base in dbmod.operator_service_owners(name):
-                found += [dbs[id(o)] for o in refs.named(wl.path, kind, namespace, base) if id(o) in dbs]
-        return list({id(db): db for db in found}.values())
+        return kube_reach(self.group.refs, host, origin, namespace, self._db_of_part, self._pooler_parts, port)
+
+    @cached_property
+    def _pooler_parts(self) -> dict[int, list[Pooler]]:
+        """``id(workload or operator object)`` → the poolers it runs."""
+        parts: dict[int, list[Pooler]] = {}
+        for p in self.poolers:
+            parts.setdefault(id(p.workload if p.workload is not None else p.kube_object), []).append(p)
+        return parts
+
+    def _backends(self, load: PoolerLoad, by_name: dict[str, dbmod.Database],
+                  external: dict[str, dbmod.Database]) -> list[tuple[Backend, list[dbmod.Database]]]:
+        """Each backend of the pooler with the databases it names (SPEC §9: resolved from the pooler's file)."""
+        p = load.pooler
+        out = []
+        for b in p.settings.backends:
+            if b.host in LOCAL_HOSTS and p.workload is not None and id(p.workload) in self._db_of_part:
+                dbs = [self._db_of_part[id(p.workload)]]  # a sidecar in the database's pod
+            elif self.group.kind == "kubernetes":
+                dbs = self._kube_reach(b.host, p.path, p.namespace or "default")[0]
+            else:
+                dbs = [by_name[b.host]] if b.host in by_name else []
+            if not dbs and b.host in external:
+                dbs = [external[b.host]]
+            if not dbs:
+                what = f"the cluster {b.host.rsplit('-', 1)[0]!r} it names" if p.settings.flavour == "cnpg" else \
+                    f"its backend host {b.host!r}"
+                load.unknown.append(f"{what} is not defined in the files linted")
+                where = b.loc or p.loc
+                self.notices.append(Notice(
+                    f"pooler {p.name}: {what} is not defined in the files linted: its server connections are not "
+                    "counted in any connection budget (add the database, or list it under `databases:` in "
+                    ".scalelint.yaml)", where.path, where.line, where.column))
+            out.append((b, dbs))
+        load.databases = sorted({db.name for _, dbs in out for db in dbs})
+        return out
 
     def _client(self, wl: Workload, pairs: list[tuple[Container, Endpoint]]) -> Client:
         rng = self.replica_range(wl)

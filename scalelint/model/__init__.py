@@ -146,6 +146,31 @@ class Build:
     problem: str = ""
 
 
+@dataclass(frozen=True)
+class FileMount:
+    """A compose bind mount: a file or directory of the host mounted into the container.
+
+    ``source`` is the host path resolved against the project directory (relative sources are
+    files of the repository, which the analysis may read); ``host`` marks an absolute or ``~``
+    source, a path of whatever machine runs the container, which scalelint never reads.
+    """
+
+    source: str
+    target: str
+    loc: Loc
+    host: bool = False
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    """A Kubernetes ``volumeMounts`` entry: which pod volume, where, and which file of it (``subPath``)."""
+
+    volume: str
+    path: str
+    sub_path: str | None
+    loc: Loc
+
+
 @dataclass
 class Resources:
     cpu: Val[float] | None = None
@@ -183,6 +208,12 @@ class Container:
     mounts: dict[str, str] = field(default_factory=dict)
     #: compose service names/aliases this container answers to (DB linking)
     hostnames: list[str] = field(default_factory=list)
+    #: where the image is named: image-level defaults (a pooler's settings) are located there
+    image_loc: Loc | None = None
+    #: compose bind mounts (a pooler's ``pgbouncer.ini`` from the repository), in the order written
+    bind_mounts: list[FileMount] = field(default_factory=list)
+    #: Kubernetes volume mounts with their ``subPath`` (``mounts`` keeps volume → path only)
+    volume_mounts: list[VolumeMount] = field(default_factory=list)
 
     def token_loc(self, index: int, needles: list[str] | None = None) -> Loc:
         """Where token ``index`` of argv was written; with ``needles``, where the last of them is inside it."""
@@ -238,6 +269,8 @@ class Workload:
     spread: bool = False  # pod anti-affinity or topology spread on hostname/zone
     #: pod volumes: name → ConfigMap name
     configmap_volumes: dict[str, str] = field(default_factory=dict)
+    #: ConfigMap volumes that list ``items``: volume → {file path inside the volume: ConfigMap key}
+    configmap_items: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the HPA whose numbers the rules quote (see ``autoscalers`` when several target it)
     autoscaler: Autoscaler | None = None
     #: every HPA that targets it: one per alternative manifest set that scales a shared workload
@@ -267,6 +300,9 @@ class Service:
     namespace: str
     loc: Loc
     selector: dict[str, str]
+    #: ``spec.ports``: (port, targetPort — a number, a port name or None for "same as port", where
+    #: the port is written); a client's port must be one of them
+    ports: list[tuple[int, int | str | None, Loc]] = field(default_factory=list)
 
 
 @dataclass

@@ -7,6 +7,7 @@ its replicas, limits, command and environment, each value located where it was w
 from __future__ import annotations
 
 import os
+import posixpath
 import shlex
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from scalelint.model import (
     Build,
     Container,
     EnvVar,
+    FileMount,
     Group,
     Resources,
     Spot,
@@ -163,7 +165,9 @@ def _container(name: str, svc: YMap, loc: Loc, directory: str, env: EnvSource, i
                   default_command=svc.get("command") is None and svc.get("entrypoint") is None,
                   entrypoint_count=len(entry), entrypoint_set=svc.get("entrypoint") is not None,
                   command_set=svc.get("command") is not None,
-                  limits=_limits(svc), hostnames=_hostnames(name, svc), build=_build(svc, directory))
+                  limits=_limits(svc), hostnames=_hostnames(name, svc), build=_build(svc, directory),
+                  image_loc=loc_value(svc, "image") if "image" in svc else None,
+                  bind_mounts=_bind_mounts(svc, directory))
     reservations = get_map(get_map(get_map(svc, "deploy"), "resources"), "reservations")
     if reservations is not None:
         c.requests = Resources(
@@ -202,6 +206,33 @@ def _build(svc: YMap, directory: str) -> Build | None:
     if dockerfile is not None and not os.path.isabs(dockerfile):
         dockerfile = os.path.normpath(os.path.join(path, dockerfile))
     return Build(path, dockerfile, target, where)
+
+
+def _bind_mounts(svc: YMap, directory: str) -> list[FileMount]:
+    """``volumes:`` entries that mount a host path (short ``SRC:DST[:MODE]`` and long ``type: bind``).
+
+    A short entry is a bind mount when its source is a path (starts with ``.``, ``/`` or ``~``), as
+    Compose decides; anything else names a volume, whose content no file of the repository holds.
+    Relative sources resolve against the project directory, as compose-go resolves them."""
+    out: list[FileMount] = []
+    for i, item in enumerate(get_seq(svc, "volumes") or ()):
+        volumes = svc["volumes"]
+        if isinstance(item, str):
+            parts = item.split(":")
+            if len(parts) < 2 or not parts[0].startswith((".", "/", "~")):
+                continue
+            source, target, where = parts[0], parts[1], loc_value(volumes, i)
+        elif isinstance(item, YMap) and get_str(item, "type") == "bind":
+            source, target = get_str(item, "source") or "", get_str(item, "target") or ""
+            where = loc_value(item, "source") if "source" in item else loc_value(volumes, i)
+        else:
+            continue
+        if not source or not target.startswith("/"):
+            continue
+        host = source.startswith(("/", "~"))
+        path = source if host else os.path.normpath(os.path.join(directory, source))
+        out.append(FileMount(path, posixpath.normpath(target), where, host))
+    return out
 
 
 def _parsed(value: T | None, where: Loc, what: str) -> Val[T]:

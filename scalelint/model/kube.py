@@ -22,6 +22,7 @@ from scalelint.model import (
     Service,
     Spot,
     Val,
+    VolumeMount,
     Workload,
     default,
     known,
@@ -215,17 +216,21 @@ def _containers(spec: YMap) -> list[Container]:
             argv, argv_spots, entry_count, entry_set, args_set = _argv(item)
             env, env_from = _env(item)
             mounts = {}
+            volume_mounts = []
             for m in get_seq(item, "volumeMounts") or ():
                 vname, path = get_str(m, "name"), get_str(m, "mountPath")
                 if vname and path:
                     mounts[vname] = path
+                    volume_mounts.append(VolumeMount(vname, path, get_str(m, "subPath") or None,
+                                                     loc_value(m, "mountPath")))
             out.append(Container(
                 name=name, loc=loc, image=get_str(item, "image"), argv=argv,
                 argv_locs=[sp.loc for sp in argv_spots], argv_spots=argv_spots,
                 default_command=not (entry_set or args_set), entrypoint_count=entry_count,
                 entrypoint_set=entry_set, command_set=args_set, env=env, env_from=env_from,
                 limits=_resources(item, "limits"), requests=_resources(item, "requests"), init=init,
-                mounts=mounts,
+                mounts=mounts, volume_mounts=volume_mounts,
+                image_loc=loc_value(item, "image") if "image" in item else None,
             ))
     return out
 
@@ -272,6 +277,9 @@ def workload(obj: YMap, path: str) -> Workload | None:
             vname = get_str(vol, "name")
             if cm is not None and vname:
                 wl.configmap_volumes[vname] = get_str(cm, "name") or ""
+                items = {get_str(i, "path") or "": get_str(i, "key") or "" for i in get_seq(cm, "items") or ()}
+                if items:
+                    wl.configmap_items[vname] = {p: k for p, k in items.items() if p and k}
             for src in get_seq(get_map(vol, "projected"), "sources") or ():
                 pcm = get_map(src, "configMap")
                 if pcm is not None and vname:
@@ -295,8 +303,10 @@ def _selector(node: YMap | None) -> tuple[dict[str, str] | None, list[Any]]:
     return _str_map(labels), list(exprs)
 
 
-#: operator kinds whose tree the analysis reads after modelling (``databases.operator_database``)
-_RAW_KINDS = {("Cluster", "postgresql.cnpg.io/"), ("postgresql", "acid.zalan.do/")}
+#: operator kinds whose tree the analysis reads after modelling (``databases.operator_database``,
+#: ``analyze.poolers``: the poolers and clusters operators run for them)
+_RAW_KINDS = {("Cluster", "postgresql.cnpg.io/"), ("postgresql", "acid.zalan.do/"), ("Pooler", "postgresql.cnpg.io/"),
+              ("PostgresCluster", "postgres-operator.crunchydata.com/"), ("PerconaPGCluster", "pgv2.percona.com/")}
 
 
 class Modeled:
@@ -335,7 +345,7 @@ def model_object(obj: YMap, path: str, keep_raw: bool = True) -> Modeled:
         selector, exprs = _selector(get_map(spec, "selector"))
         part = Disruption(name, namespace, loc, selector, exprs)
     elif kind == "Service":
-        part = Service(name, namespace, loc, _str_map(get_map(spec, "selector")))
+        part = Service(name, namespace, loc, _str_map(get_map(spec, "selector")), _service_ports(spec))
     elif kind == "ConfigMap":
         data_node = get_map(obj, "data")
         data = _str_map(data_node)
@@ -344,6 +354,16 @@ def model_object(obj: YMap, path: str, keep_raw: bool = True) -> Modeled:
     elif kind == "LimitRange":
         part = _limit_range(obj, namespace, name, loc)
     return Modeled(key, KubeObject(api, kind, name, namespace, path, loc, raw), part)  # type: ignore[arg-type]
+
+
+def _service_ports(spec: YMap | None) -> list[tuple[int, int | str | None, Loc]]:
+    """``spec.ports`` as (port, targetPort, where the port is written); entries without a numeric port are left out."""
+    out: list[tuple[int, int | str | None, Loc]] = []
+    for item in get_seq(spec, "ports") or ():
+        port, target = get_str(item, "port"), get_str(item, "targetPort")
+        if port is not None and port.isdigit() and not isinstance(item.get("port"), (bool, str)):
+            out.append((int(port), int(target) if target and target.isdigit() else target, loc_value(item, "port")))
+    return out
 
 
 def _hpa(obj: YMap, namespace: str, name: str, loc: Loc) -> Autoscaler:

@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from scalelint.analyze.capacity import ClientRow, DatabaseRow, GroupReport
+from scalelint.analyze.capacity import ClientRow, DatabaseRow, GroupReport, PoolerRow, PoolerShareRow, SettingRow
 from scalelint.output.plan import mermaid_chart
 
 _STATUS = {"ok": "ok", "tight": "tight", "over": "OVER", "unknown": "unknown"}
@@ -50,24 +50,72 @@ def _db_line(d: DatabaseRow) -> str:
             f"available {_n(d.available)}, demand {demand}, headroom {_n(d.headroom)} [{_STATUS[d.status]}]")
 
 
+_HEADER = ("workload", "replicas", "workers", "pool+overflow", "conns/replica", "connections", "max replicas that fit")
+_SHARE_HEADER = ("via pooler", "replicas", "server conns/replica", "server limit", "clients' demand", "connections")
+
+
+def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _client_cells(c: ClientRow) -> tuple[str, ...]:
+    return (_name(c), _replicas(c), _n(c.workers), _pool(c), _n(c.per_replica), _n(c.connections), _fit(c))
+
+
+def _share_cells(sh: PoolerShareRow) -> tuple[str, ...]:
+    reps = _n(sh.replicas) + (" (HPA)" if sh.hpa else "")
+    return (sh.pooler, reps, sh.server_description, _n(sh.server_limit),
+            f"{sh.client_demand}" + ("" if sh.clients_complete else "+"),
+            f"{sh.connections}" + ("" if sh.complete else "+"))
+
+
+def _source(row: SettingRow) -> str:
+    """Where a setting comes from, short: its position, or "default", "assumed", "unknown"."""
+    if row.status == "known":
+        return row.source or "set"
+    return row.status  # default / assumed / unknown: the reasons of unknowns are listed below the pooler
+
+
+def _pooler_line(pl: PoolerRow) -> str:
+    where = f"{pl.kind}, {pl.flavour}; settings from {pl.settings_from}" + (
+        f" {pl.config_path}" if pl.config_path else "")
+    to = ", ".join(pl.databases) if pl.databases else "no database found"
+    demand = (f"{pl.demand}" + ("" if pl.complete else "+")) if pl.clients else "unknown (no client found)"
+    limit = (f"{_n(pl.replicas)} {'replica' if pl.replicas == 1 else 'replicas'}{' (HPA max)' if pl.hpa else ''} × "
+             f"{_n(pl.max_client_conn)} {pl.client_limit_setting} = {_n(pl.client_limit)}")
+    return f"pooler {pl.name} ({where}) → {to}: client demand {demand} of {limit} [{_STATUS[pl.status]}]"
+
+
 def render_text(groups: list[GroupReport]) -> str:
     out: list[str] = []
     for g in groups:
-        if not g.databases:
+        if not g.databases and not g.poolers:
             continue
         out.append(f"== {g.id} ({g.kind})")
         for d in g.databases:
             out.append(_db_line(d))
-            header = ("workload", "replicas", "workers", "pool+overflow", "conns/replica", "connections",
-                      "max replicas that fit")
-            rows = [header] + [(_name(c), _replicas(c), _n(c.workers), _pool(c), _n(c.per_replica),
-                                _n(c.connections), _fit(c)) for c in d.clients]
-            widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-            for r in rows:
-                out.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+            if d.clients:
+                out += _columns([_HEADER] + [_client_cells(c) for c in d.clients])
+            if d.poolers:
+                out += _columns([_SHARE_HEADER] + [_share_cells(sh) for sh in d.poolers])
             for reason in d.unknown:
                 out.append(f"  ? {d.name}: {reason}")
             for c in d.clients:
+                for reason in c.unknown:
+                    out.append(f"  ? {_name(c)}: {reason}")
+            for sh in d.poolers:
+                for reason in sh.unknown:
+                    out.append(f"  ? {sh.pooler}: {reason}")
+        for pl in g.poolers:
+            out.append(_pooler_line(pl))
+            out.append("  " + " · ".join(f"{r.name} {_n(r.value) if not isinstance(r.value, str) else r.value} "
+                                         f"({_source(r)})" for r in pl.settings))
+            if pl.clients:
+                out += _columns([_HEADER] + [_client_cells(c) for c in pl.clients])
+            for reason in pl.unknown:
+                out.append(f"  ? {pl.name}: {reason}")
+            for c in pl.clients:
                 for reason in c.unknown:
                     out.append(f"  ? {_name(c)}: {reason}")
         out.append("")
@@ -82,7 +130,7 @@ def render_markdown(groups: list[GroupReport], *, charts: bool = False) -> str:
     out = ["## scalelint capacity report", ""]
     any_db = False
     for g in groups:
-        if not g.databases:
+        if not g.databases and not g.poolers:
             continue
         for d in g.databases:
             any_db = True
@@ -92,12 +140,17 @@ def render_markdown(groups: list[GroupReport], *, charts: bool = False) -> str:
             out.append(f"{d.engine}, max_connections {_max_connections(d)} − {_n(d.reserved)} reserved; "
                        f"headroom **{_n(d.headroom)}** · `{g.id}`")
             out.append("")
-            out.append("| workload | replicas | workers | pool + overflow | connections | max replicas that fit |")
-            out.append("|---|---:|---:|---:|---:|---:|")
-            for c in d.clients:
-                out.append(f"| `{_name(c)}` | {_replicas(c)} | {_n(c.workers)} | {_pool(c)} | {_n(c.connections)} "
-                           f"| {_fit(c)} |")
-            unknown = [(d.name, r) for r in d.unknown] + [(_name(c), r) for c in d.clients for r in c.unknown]
+            if d.clients:
+                out += _md_clients(d.clients)
+            if d.poolers:
+                if d.clients:
+                    out.append("")  # a table of its own
+                out.append("| via pooler | replicas | server connections per replica | server limit | clients' demand "
+                           "| connections |")
+                out.append("|---|---:|---:|---:|---:|---:|")
+                out += [f"| `{c[0]}` | {' | '.join(c[1:])} |" for c in map(_share_cells, d.poolers)]
+            unknown = [(d.name, r) for r in d.unknown] + [(_name(c), r) for c in d.clients for r in c.unknown] \
+                + [(sh.pooler, r) for sh in d.poolers for r in sh.unknown]
             if unknown:
                 out.append("")
                 out.append("Unknown values (not counted):")
@@ -105,13 +158,46 @@ def render_markdown(groups: list[GroupReport], *, charts: bool = False) -> str:
                     out.append(f"- `{name}`: {reason}")
             out.append("")
             if charts:
-                chart = mermaid_chart(d.name, d.available, [(_name(c), c.connections) for c in d.clients],
-                                      demand=f"{d.demand}" + ("" if d.complete else "+"))
+                bars = [(_name(c), c.connections) for c in d.clients] + [
+                    (f"via {sh.pooler}", sh.connections if sh.complete else None) for sh in d.poolers]
+                chart = mermaid_chart(d.name, d.available, bars, demand=f"{d.demand}" + ("" if d.complete else "+"))
                 out += [*chart, ""] if chart else []
+        for pl in g.poolers:
+            any_db = True
+            out += _md_pooler(pl, g.id)
     if not any_db:
         out.append("No database clients found: nothing to budget.")
         out.append("")
     return "\n".join(out)
+
+
+def _md_clients(clients: tuple[ClientRow, ...]) -> list[str]:
+    rows = ["| workload | replicas | workers | pool + overflow | connections | max replicas that fit |",
+            "|---|---:|---:|---:|---:|---:|"]
+    return rows + [f"| `{_name(c)}` | {_replicas(c)} | {_n(c.workers)} | {_pool(c)} | {_n(c.connections)} "
+                   f"| {_fit(c)} |" for c in clients]
+
+
+def _md_pooler(pl: PoolerRow, group: str) -> list[str]:
+    """A pooler's section: its client limit, each setting with its source, its clients."""
+    icon = {"ok": "✅", "over": "❌", "unknown": "❔"}[pl.status]
+    to = ", ".join(f"`{name}`" for name in pl.databases) or "no database found"
+    demand = (f"{pl.demand}" + ("" if pl.complete else "+")) if pl.clients else "unknown (no client found)"
+    out = [f"### {icon} pooler `{pl.name}` → {to} — client demand {demand} of {_n(pl.client_limit)} accepted", "",
+           f"{pl.kind} ({pl.flavour}), settings from {pl.settings_from}"
+           + (f" `{pl.config_path}`" if pl.config_path else "") + f" · `{group}`", "",
+           "| setting | value | source |", "|---|---:|---|"]
+    for r in pl.settings:
+        value = r.value if isinstance(r.value, str) else _n(r.value)
+        source = f"`{r.source}`" if r.status == "known" and r.source else (
+            f"{r.status}: {r.reason}" if r.reason else r.status)
+        out.append(f"| {r.name} | {value} | {source.replace('|', '/')} |")
+    if pl.clients:
+        out += ["", *_md_clients(pl.clients)]
+    unknown = [(pl.name, r) for r in pl.unknown] + [(_name(c), r) for c in pl.clients for r in c.unknown]
+    if unknown:
+        out += ["", "Unknown values (not counted):"] + [f"- `{name}`: {reason}" for name, reason in unknown]
+    return [*out, ""]
 
 
 #: SPEC §8: these numbers say where they were set and how sure they are; unknown is the string "unknown"
@@ -139,11 +225,13 @@ def _client_json(c: ClientRow) -> dict[str, Any]:
 def render_json(groups: list[GroupReport], tool_version: str) -> str:
     shown = []
     for g in groups:
-        if not g.databases:
+        if not g.databases and not g.poolers:
             continue
         entry = asdict(g)
         for db_json, db in zip(entry["databases"], g.databases):
             db_json["clients"] = [_client_json(c) for c in db.clients]
+        for pooler_json, pooler in zip(entry["poolers"], g.poolers):
+            pooler_json["clients"] = [_client_json(c) for c in pooler.clients]
         shown.append(entry)
     doc: dict[str, Any] = {"version": 1, "tool": {"name": "scalelint", "version": tool_version}, "groups": shown}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

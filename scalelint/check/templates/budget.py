@@ -10,16 +10,17 @@ from scalelint.findings import Finding, Related
 
 
 def breakdown(b: Budget) -> str:
-    """``postgres: demand 300 > 97 available (max_connections 100 − 3 reserved): api … = 300``."""
+    """``postgres: demand 140 > 97 available (max_connections 100 − 3 reserved): pgbouncer 2 replicas ×
+    (20 pool + 0 reserve) = 40 for api … = 300; worker … = 100`` — poolers first, then direct clients."""
     db = b.database
     mc = db.max_connections.value
     rs = db.reserved.value
-    terms = "; ".join(c.formula() for c in b.clients)
+    terms = "; ".join([share.formula() for share in b.poolers] + [c.formula() for c in b.clients])
     return f"(max_connections {mc} − {rs} reserved): {terms}"
 
 
 def fix_hint(b: Budget) -> str:
-    fits = b.largest_pool_per_worker()
+    fits = b.largest_pool_per_worker() if b.clients else None
     parts = []
     if fits is not None:
         first = b.clients[0].pool
@@ -27,9 +28,30 @@ def fix_hint(b: Budget) -> str:
                  else f"{first.size_name} + {first.overflow_name}")
         parts.append(f"set {names} ≤ {fits} per worker" if fits > 0 else
                      "cut workers or replicas: not even 1 connection per worker fits")
-    parts.append("put PgBouncer in front" if b.database.engine == "postgresql" else "add a connection proxy")
+    for share in b.poolers:
+        room = b.largest_pooler_server(share)
+        if share.binds != "pooler" or not room:
+            continue
+        name = share.pooler.name
+        if share.pooler.settings.flavour == "zalando" and len(share.pools) == 1:
+            parts.append(_zalando_hint(name, room, share.pooler.replicas.value))
+        elif share.pooler.settings.kind == "pgbouncer" and share.pools and room // len(share.pools):
+            parts.append(f"keep {name}'s pool_size + reserve_pool_size ≤ {room // len(share.pools)} per pool")
+        elif share.pooler.settings.kind == "pgpool":
+            parts.append(f"keep {name}'s num_init_children × max_pool ≤ {room}")
+    if not b.poolers:
+        parts.append("put PgBouncer in front" if b.database.engine == "postgresql" else "add a connection proxy")
     parts.append("raise max_connections")
     return ", or ".join(parts)
+
+
+def _zalando_hint(name: str, room: int, instances: object) -> str:
+    """The Zalando operator derives each pod's pool from ``maxDBConnections``: pool = maxDBConnections ÷
+    instances ÷ 2 and reserve = pool ÷ 2 (integer division); the largest value whose pool + reserve fits."""
+    pods = instances if isinstance(instances, int) and instances > 0 else 1
+    pool = max(p for p in range(room + 1) if p + p // 2 <= room)
+    return f"set {name}'s spec.connectionPooler.maxDBConnections ≤ {pods * (2 * pool + 2) - 1} ({pool} pool + " \
+           f"{pool // 2} reserve per pod)"
 
 
 class ConnectionBudget(Template):
@@ -63,7 +85,8 @@ class ConnectionBudget(Template):
                     continue
                 headline = f"{b.database.name}: demand {demand} > {avail} available"
             partial = "" if b.complete else " (at least: some clients are unknown)"
-            assumed = any(c.pool.assumed for c in b.clients)
+            assumed = any(c.pool.assumed for c in b.clients) or any(
+                c.pool.assumed for share in b.poolers if share.binds == "clients" for c in share.clients)
             note = (" — unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)"
                     if assumed else "")
             rel = [Related(loc.path, loc.line, loc.column, msg) for loc, msg in b.related()
