@@ -107,3 +107,15 @@ services:
     # the ceilings that do not need the unknown count still answer: 97 // (1 replica × 15 per worker) = 6
     assert api["max_workers"]["by_cpu"] == 5 and api["max_workers"]["by_budget"] == 6
     assert api["reasons"][0].startswith("workers unknown: gunicorn -w $(nproc)")
+
+
+def test_pooler_shares_count_for_direct_clients_and_the_client_limit_for_pooled_ones() -> None:
+    """examples/compose-pgbouncer: pgbouncer opens 2 × 20 = 40 on postgres whatever the worker does;
+    the api, behind pgbouncer, meets 2 replicas × 400 max_client_conn = 800 client connections."""
+    doc = plan_json(str(ROOT / "examples" / "compose-pgbouncer"))
+    worker, api = row(doc, "worker"), row(doc, "api")
+    assert worker["pool_per_worker_that_fits"] == (97 - 40) // 2
+    assert any("(97 available on postgres − 40 for the other clients)" in r for r in worker["reasons"])
+    assert api["max_replicas_by_budget"] == 800 // (4 * 25)
+    assert api["max_workers"]["by_budget"] == 800 // (3 * 25)
+    assert any("800 available on pgbouncer's client limit" in r for r in api["reasons"])

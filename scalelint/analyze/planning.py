@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from scalelint.analyze.availability import ha_reasons
-from scalelint.analyze.budget import Budget, Client
+from scalelint.analyze.budget import Budget, Client, PoolerLoad
 from scalelint.analyze.facts import Facts, ReplicaRange
 from scalelint.analyze.links import Pool
 from scalelint.analyze.plan import DatabaseShare, Numbers
@@ -48,6 +48,10 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
     for b in facts.budgets:
         for c in b.clients:
             client_of.setdefault(id(c.workload), []).append((b, c))
+    pooler_of: dict[int, list[tuple[PoolerLoad, Client]]] = {}
+    for load in facts.pooler_loads:
+        for c in load.clients:
+            pooler_of.setdefault(id(c.workload), []).append((load, c))
     for wl in planned(group, facts):
         pod = facts.pod_workers(wl)
         c0, _ = pod[0]
@@ -58,9 +62,22 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
         unbounded: str | None = None
         terms: tuple[int, ...] = ()
         for b, c in client_of.get(id(wl), []):
-            others = [o.demand for o in b.clients if o is not c]
+            # what a pooler in front of the database opens is taken, whatever this workload does
+            others = [o.demand for o in b.clients if o is not c] + [s.demand if s.complete else None
+                                                                    for s in b.poolers]
             shares.append(DatabaseShare(
                 name=b.database.name, location=str(b.database.loc), available=_available(b),
+                others=sum(d for d in others if d is not None) if others else 0,
+                others_complete=all(d is not None for d in others),
+            ))
+            if per_worker is None:
+                per_worker, unbounded, terms = _per_worker(c)
+        for load, c in pooler_of.get(id(wl), []):
+            # behind a pooler, the database sees the pooler's pools; the limit this workload meets is
+            # the pooler's client connections (replicas × max_client_conn)
+            others = [o.demand for o in load.clients if o is not c]
+            shares.append(DatabaseShare(
+                name=f"{load.pooler.name}'s client limit", location=str(load.pooler.loc), available=_pooler_limit(load),
                 others=sum(d for d in others if d is not None) if others else 0,
                 others_complete=all(d is not None for d in others),
             ))
@@ -88,6 +105,13 @@ def _available(b: Budget) -> Val[int]:
         why = (db.max_connections.reason if not db.max_connections.known else db.reserved.reason) or "unknown"
         return unknown(db.loc, why)
     return known(b.available, db.loc)
+
+
+def _pooler_limit(load: PoolerLoad) -> Val[int]:
+    cap, limit = load.capacity, load.pooler.settings.max_client_conn
+    if cap is None:
+        return unknown(limit.loc or load.pooler.loc, f"client limit of {load.pooler.name}: {load.limit_text()}")
+    return Val(cap, limit.loc or load.pooler.loc, limit.state, load.limit_text())
 
 
 def _per_worker(c: Client) -> tuple[Val[int] | None, str | None, tuple[int, ...]]:
