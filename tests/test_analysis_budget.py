@@ -460,6 +460,43 @@ services:
     assert c.pool.describe() == "(5 pool + 0 overflow assumed)"
 
 
+POOL_SIZE_ONLY = """\
+services:
+  api:
+    image: example/api:1.0
+    command: {command}
+    environment:
+      DATABASE_URL: {scheme}://app@db/app
+      DB_POOL_SIZE: "30"
+    deploy:
+      replicas: 3
+  db:
+    image: postgres:16
+"""
+
+
+@pytest.mark.parametrize("command, scheme, overflow", [
+    ("./api-native", "postgres", 0),  # a JVM native image, an Elixir release: no SQLAlchemy in sight
+    ("./api-native", "postgresql+psycopg", 10),  # a SQLAlchemy URL says the overflow applies
+    ("uvicorn app:app", "postgresql", 10),  # a Python server
+    ("python -m app", "postgresql", 10),
+])
+def test_a_bare_pool_size_gets_overflow_only_for_python(tmp_path: Path, command: str, scheme: str,
+                                                         overflow: int) -> None:
+    r = lint(tmp_path, {"compose.yaml": POOL_SIZE_ONLY.format(command=command, scheme=scheme)})
+    c = r.facts[0].budgets[0].clients[0]
+    assert (c.pool.size.value, c.pool.overflow.value, c.pool.overflow.state) == (30, overflow, State.ASSUMED)
+    demand = 3 * (30 + overflow)
+    if overflow == 0:  # 90 of 97: the warning, saying what it took for granted
+        [f] = findings(r, "SL013")
+        assert "(30 pool + 0 overflow assumed) = 90" in f.message
+        assert "a pool size without overflow taken as the whole cap" in f.message
+        assert "SQLAlchemy's defaults" not in f.message
+    else:
+        [f] = findings(r, "SL003")
+        assert f"= {demand}" in f.message and "SQLAlchemy's defaults (5 pool + 10 overflow)" in f.message
+
+
 HPA_K8S = """\
 apiVersion: apps/v1
 kind: Deployment

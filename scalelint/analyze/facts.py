@@ -6,6 +6,7 @@ selects only SL001 never resolves environments or connection budgets.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +22,7 @@ from scalelint.analyze.poolers import Pooler, cluster_database, find_poolers
 from scalelint.analyze.workers import Workers, workers
 from scalelint.config import Config
 from scalelint.findings import Notice
-from scalelint.model import Container, Group, Service, Val, Workload, default, unknown
+from scalelint.model import Container, Group, Service, State, Val, Workload, assumed, default, unknown
 from scalelint.sources.chain import Launch
 from scalelint.sources.poolers import Backend
 
@@ -328,6 +329,13 @@ class Facts:
             # psql, a JVM, node: SQLAlchemy's pool does not apply, and nothing says what does
             why = f"{c0.name} runs {program}, not a Python app, and sets no pool size"
             p = Pool(unknown(c0.loc, why), unknown(c0.loc, why), None, p.size_name, p.overflow_name)
+        scheme = _scheme(env.get(ep0.var)) or ""
+        python = w0.server is not None or found is not None or "+" in scheme or program.startswith("python")
+        if not python and p.size.state is State.KNOWN and p.overflow.state is State.ASSUMED and p.limit is None:
+            # a bare pool size on an app not known to use SQLAlchemy (Hikari, Ecto, node-postgres): those
+            # pools have no overflow, so the size is taken as the whole cap rather than adding 10
+            p = dataclasses.replace(p, overflow=assumed(0, None, "no max overflow set, and nothing shows "
+                                    f"{c0.name} uses SQLAlchemy: its pool size is taken as its whole cap"))
         threads = w0.threads
         if threads is None and found is not None and self.launch(wl, c0).processes:
             threads = self.launch(wl, c0).processes[0].threads

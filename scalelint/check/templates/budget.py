@@ -5,8 +5,10 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from scalelint.analyze.budget import Budget
+from scalelint.analyze.links import Pool
 from scalelint.check.templates.base import BoundRule, Context, Template
 from scalelint.findings import Finding, Related
+from scalelint.model import State
 
 
 def breakdown(b: Budget) -> str:
@@ -85,10 +87,9 @@ class ConnectionBudget(Template):
                     continue
                 headline = f"{b.database.name}: demand {demand} > {avail} available"
             partial = "" if b.complete else " (at least: some clients are unknown)"
-            assumed = any(c.pool.assumed for c in b.clients) or any(
-                c.pool.assumed for share in b.poolers if share.binds == "clients" for c in share.clients)
-            note = (" — unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)"
-                    if assumed else "")
+            pools = [c.pool for c in b.clients] + [c.pool for share in b.poolers if share.binds == "clients"
+                                                  for c in share.clients]
+            note = assumption_note(pools)
             rel = [Related(loc.path, loc.line, loc.column, msg) for loc, msg in b.related()
                    if loc.line and (loc.path, loc.line, loc.column) != (b.database.loc.path, b.database.loc.line,
                                                                            b.database.loc.column)]
@@ -130,3 +131,14 @@ class UnboundedConnections(Template):
                         "connection pool with a max size (SQLAlchemy pool_size, Django OPTIONS['pool'] max_size), "
                         "or PgBouncer in front of the database",
                 )
+
+
+def assumption_note(pools: list[Pool]) -> str:
+    """What the sum took for granted: SQLAlchemy's defaults for unset settings, or no overflow for an
+    app not known to use SQLAlchemy."""
+    parts = []
+    if any(p.assumed and p.overflow.value != 0 for p in pools):
+        parts.append("unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)")
+    if any(p.assumed and p.overflow.value == 0 and p.size.state is not State.ASSUMED for p in pools):
+        parts.append("a pool size without overflow taken as the whole cap (no sign the app uses SQLAlchemy)")
+    return "".join(f" — {part}" for part in parts)
