@@ -104,8 +104,11 @@ def _fake_python(bin_dir: Path, log: Path) -> None:
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def run_action(workdir: Path, **given: str) -> Outcome:
-    """Run every step of the action in ``workdir``, stopping at the first failing step."""
+def run_action(workdir: Path, *, extra_bin: Path | None = None, **given: str) -> Outcome:
+    """Run every step of the action in ``workdir``, stopping at the first failing step.
+
+    ``extra_bin`` goes first on ``PATH``: a stand-in ``scalelint`` there replaces the real one.
+    """
     spec = action()
     inputs = {name: str(meta.get("default", "")) for name, meta in spec["inputs"].items()}
     for key, val in given.items():
@@ -121,7 +124,8 @@ def run_action(workdir: Path, **given: str) -> Outcome:
     scalelint_bin = os.path.dirname(sys.executable)  # the test environment's console scripts
     base_env = {
         **os.environ,
-        "PATH": os.pathsep.join([str(scratch / "bin"), scalelint_bin, os.environ.get("PATH", "")]),
+        "PATH": os.pathsep.join([*([str(extra_bin)] if extra_bin else []), str(scratch / "bin"), scalelint_bin,
+                                 os.environ.get("PATH", "")]),
         "GITHUB_ACTIONS": "true",
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_ACTION_PATH": str(ROOT),
@@ -173,10 +177,11 @@ def write(repo: Path, name: str, text: str) -> Path:
 def test_action_is_composite_with_the_documented_inputs() -> None:
     spec = action()
     assert spec["runs"]["using"] == "composite"
-    assert {"paths", "config", "fail-on", "sarif-file", "version"} <= set(spec["inputs"])
+    assert {"paths", "config", "fail-on", "sarif-file", "version", "plan-summary"} <= set(spec["inputs"])
     assert spec["inputs"]["paths"]["default"] == "."
     assert spec["inputs"]["fail-on"]["default"] == "error"
     assert spec["inputs"]["sarif-file"]["default"] == ""
+    assert spec["inputs"]["plan-summary"]["default"] == "false"
     assert all(meta.get("description") for meta in spec["inputs"].values())
     assert "exit-code" in spec["outputs"]
 
@@ -258,3 +263,92 @@ def test_a_usage_error_fails_the_action_with_exit_2(repo: Path) -> None:
     out = run_action(repo, config="no-such-config.yaml")
     assert out.exit_code == 2
     assert out.outputs["check"]["exit-code"] == "2"
+
+
+# --- the scaling plan in the job summary (input plan-summary) -------------------------------------
+
+PLAN_HEADING = "## scalelint plan"
+
+
+def _failing_plan(tmp_path: Path) -> Path:
+    """A ``scalelint`` that fails ``plan`` after printing half a plan, and runs the real one otherwise."""
+    bin_dir = tmp_path / "failing-plan-bin"
+    bin_dir.mkdir()
+    real = Path(sys.executable).with_name("scalelint")
+    script = bin_dir / "scalelint"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = plan ]; then echo "## scalelint plan"; echo "half a tab" ; echo "plan broke" >&2; exit 3; fi\n'
+        f'exec "{real}" "$@"\n', encoding="utf-8")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return bin_dir
+
+
+@pytest.mark.parametrize("value", [None, "false", ""])
+def test_plan_summary_is_off_unless_asked(repo: Path, value: str | None) -> None:
+    write(repo, "k8s/deploy.yaml", BAD)
+    out = run_action(repo, paths="k8s") if value is None else run_action(repo, paths="k8s", plan_summary=value)
+    assert out.exit_code == 1
+    assert out.summary.startswith("## scalelint capacity report")
+    assert PLAN_HEADING not in out.summary
+    assert "plan-summary" not in out.stdout
+
+
+def test_plan_summary_appends_the_plan_after_the_report(repo: Path) -> None:
+    write(repo, "k8s/deploy.yaml", GOOD)
+    plain = run_action(repo, paths="k8s")
+    out = run_action(repo, paths="k8s", plan_summary="true")
+    assert out.exit_code == 0 and out.outputs["check"]["exit-code"] == "0"
+    assert "::warning" not in out.stdout
+    assert out.summary.startswith(plain.summary)  # the report as before, then the plan
+    plan = out.summary[len(plain.summary):]
+    assert plan.lstrip("\n").startswith(PLAN_HEADING + "\n")
+    assert "`default/api`" in plan
+    assert plan.endswith("\n")
+
+
+def test_plan_summary_uses_the_config(repo: Path) -> None:
+    write(repo, "deploy.yaml", GOOD)
+    write(repo, "ci/scalelint.yaml", "max-workers-per-pod: 6\n")
+    out = run_action(repo, paths="deploy.yaml", config="ci/scalelint.yaml", plan_summary="true")
+    assert out.exit_code == 0, out.stdout
+    assert PLAN_HEADING in out.summary
+    assert "max-workers-per-pod is 6" in out.summary  # not the default 8
+
+
+@pytest.mark.parametrize(("manifest", "code"), [(GOOD, 0), (BAD, 1)])
+def test_a_failing_plan_is_a_warning_and_changes_nothing_else(tmp_path: Path, repo: Path, manifest: str,
+                                                             code: int) -> None:
+    write(repo, "k8s/deploy.yaml", manifest)
+    plain = run_action(repo, paths="k8s")
+    out = run_action(repo, extra_bin=_failing_plan(tmp_path), paths="k8s", plan_summary="true")
+    assert out.exit_code == plain.exit_code == code
+    assert out.outputs["check"] == plain.outputs["check"] == {"exit-code": str(code)}
+    assert re.search(r"^::warning title=scalelint::the scaling plan could not be written", out.stdout, re.MULTILINE)
+    assert out.summary == plain.summary  # the report only: no half-written plan
+    assert PLAN_HEADING not in out.summary
+
+
+def test_a_plan_that_cannot_be_appended_is_a_warning(repo: Path) -> None:
+    """The summary file vanishing under the step (an unwritable summary) still leaves the check's result."""
+    write(repo, "k8s/deploy.yaml", BAD)
+    spec = action()
+    step = next(s for s in spec["runs"]["steps"] if "plan" in s["name"].lower())
+    env = {k: _evaluate(str(v), {"paths": "k8s", "config": "", "plan-summary": "true"}, {})
+           for k, v in step["env"].items()}
+    missing = repo.parent / "no-such-dir" / "summary.md"
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], check=False,
+                          cwd=repo, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                                                     os.environ.get("PATH", "")]),
+                               "GITHUB_STEP_SUMMARY": str(missing), **env})
+    assert proc.returncode == 0, proc.stderr
+    assert "::warning title=scalelint::the scaling plan could not be written" in proc.stdout
+
+
+def test_an_unknown_plan_summary_value_is_a_warning(repo: Path) -> None:
+    write(repo, "k8s/deploy.yaml", GOOD)
+    out = run_action(repo, paths="k8s", plan_summary="yes")
+    assert out.exit_code == 0
+    assert "::warning title=scalelint::plan-summary must be" in out.stdout
+    assert PLAN_HEADING not in out.summary
