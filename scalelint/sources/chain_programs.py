@@ -22,7 +22,7 @@ from .located import Word
 from .script import run_script
 from .servers import Child, Found, Process, daphne, fastapi, granian, gunicorn, hypercorn, uvicorn
 from .servers_config import Ctx, Opened
-from .servers_more import celery, devserver, honcho, one_process, rq, supervisord, unit, uwsgi
+from .servers_more import celery, devserver, flower, honcho, one_process, rq, supervisord, unit, uwsgi
 
 
 class _Resolver(Protocol):
@@ -154,7 +154,7 @@ class Programs:
         elif base in ("unitd", "unitd-debug"):
             found = unit(words, ctx, chain.glob("/docker-entrypoint.d/*.json", "/"))
         elif base == "flower":
-            return [one_process("flower", "flower", words, asgi=True)]
+            return [flower("flower", words)]
         elif base == "flask" and "run" in texts:
             found = devserver("flask", words, texts.index("run"))
         elif base == "django-admin":

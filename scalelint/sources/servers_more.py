@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 
 from scalelint.findings import Loc
-from scalelint.model import Val, assumed, default, known, unknown
+from scalelint.model import State, Val, assumed, default, known, unknown
 
 from .located import Word
 from .servers import Child, Found, Opt, Process, last, parse_options, via_loc
@@ -32,6 +32,14 @@ def one_process(label: str, server: str | None, words: list[Word], where: Loc | 
                    [w.text for w in words])
 
 
+def flower(label: str, words: list[Word], where: Loc | None = None, app: str | None = None) -> Process:
+    """Celery's monitor: one process that reads the broker's events and opens no database connection,
+    so it counts as no worker of the application."""
+    at = where or words[0].loc(0)
+    return Process(label, "flower", Val(0, at, State.KNOWN, "flower is a monitor, not a worker"),
+                   default(1, at, "one thread"), None, True, app, [w.text for w in words])
+
+
 def celery(words: list[Word], ctx: Ctx) -> Found:
     """``celery worker``: prefork children = ``--concurrency`` (default: one per CPU);
     ``solo`` is one process; ``threads``/``gevent``/``eventlet`` are one process with
@@ -42,7 +50,7 @@ def celery(words: list[Word], ctx: Ctx) -> Found:
     app = app_opt.value.text if app_opt is not None and app_opt.value is not None else None
     where = operands[0].loc(0) if operands else words[0].loc(0)
     if sub == "flower":
-        return Found([one_process("celery flower", "flower", words, where, asgi=True, app=app)])
+        return Found([flower("celery flower", words, where, app=app)])
     if sub != "worker":
         return Found([one_process(f"celery {sub}".strip(), "celery", words, where, app=app)])
     pool_opt = last(opts, "-P", "--pool")

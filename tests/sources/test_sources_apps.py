@@ -147,6 +147,8 @@ def test_doccano_backend_celery_and_flower() -> None:
     assert any("one-off" in n.message for n in flower.notices)
     root, started = doccano("/opt/bin/prod-flower.sh", FLOWER_BASIC_AUTH="user:pass")
     assert only(started).server == "flower"
+    # Flower reads the broker's events and never the Django database (EXPECTED.md: 0)
+    assert only(started).workers.value == 0 and "monitor" in only(started).workers.reason
 
 
 def test_doccano_backend_exits_without_admin_variables() -> None:

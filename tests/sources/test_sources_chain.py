@@ -154,7 +154,7 @@ def test_a_one_off_last_command_starts_no_server(tmp_path: Path) -> None:
                      "run.sh": 'python manage.py wait_for_db\nif [ -n "$AUTH" ]; then celery flower; fi\n'})
     launch = go(tmp_path, values=env(AUTH=""))
     assert launch.processes == [] and "one-off" in launch.notices[-1].message
-    assert summary(go(tmp_path, values=env(AUTH="u:p"))) == [("celery flower", "flower", 1)]
+    assert summary(go(tmp_path, values=env(AUTH="u:p"))) == [("celery flower", "flower", 0)]  # a monitor: no worker
 
 
 def test_plain_directory_source_maps_by_suffix(tmp_path: Path) -> None:
