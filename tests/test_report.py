@@ -182,6 +182,21 @@ def test_text_nothing_to_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert json.loads(render_json(groups, "9.9"))["groups"] == []
 
 
+def test_a_database_nobody_reaches_is_listed_with_demand_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client whose link cannot be read (here: an env file that is missing) leaves its database
+    idle in the files: it is shown, not dropped, so the reader sees the link is missing."""
+    text = ("services:\n  web:\n    image: example/web:1\n    env_file: .env\n"
+            "  db:\n    image: postgres:16\n")
+    groups = report(tmp_path, monkeypatch, {"compose.yaml": text})
+    assert render_text(groups) == (
+        "== compose.yaml (compose)\n"
+        "db (postgresql): max_connections 100 (default), reserved 3, available 97, demand 0, headroom 97 [ok]\n"
+        "  no client in the files linted connects to it (see the notices for links that could not be read)\n")
+    assert "No client in the files linted connects to it" in render_markdown(groups)
+    [db] = json.loads(render_json(groups, "9.9"))["groups"][0]["databases"]
+    assert (db["clients"], db["demand"], db["status"]) == ([], 0, "ok")
+
+
 # --- markdown -----------------------------------------------------------------------------------
 
 def _table(md: str) -> list[list[str]]:

@@ -172,7 +172,7 @@ def _status(v: Val[Any]) -> str:
 
 def group_report(group: Group, facts: Facts, warn_ratio: float = 0.9) -> GroupReport:
     out = GroupReport(group.id, group.kind)
-    for b in facts.budgets:
+    for b in facts.budgets + [Budget(db) for db in facts.idle_databases]:
         db = b.database
         avail = b.available
         demand = b.demand

@@ -171,6 +171,12 @@ class Facts:
         return self._linked[0]
 
     @cached_property
+    def idle_databases(self) -> list[dbmod.Database]:
+        """Databases defined in the files that no client or pooler reaches: demand 0, for the report."""
+        used = {id(b.database) for b in self.budgets}
+        return [db for db in self.databases if not db.external and id(db) not in used]
+
+    @cached_property
     def pooler_loads(self) -> list[PoolerLoad]:
         """Each pooler's client side, also of a pooler whose database is not found."""
         return self._linked[1]

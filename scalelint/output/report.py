@@ -87,6 +87,10 @@ def _pooler_line(pl: PoolerRow) -> str:
     return f"pooler {pl.name} ({where}) → {to}: client demand {demand} of {limit} [{_STATUS[pl.status]}]"
 
 
+#: a database no workload reaches: the notices say which links could not be read
+_NO_CLIENT = "no client in the files linted connects to it (see the notices for links that could not be read)"
+
+
 def render_text(groups: list[GroupReport]) -> str:
     out: list[str] = []
     for g in groups:
@@ -99,6 +103,8 @@ def render_text(groups: list[GroupReport]) -> str:
                 out += _columns([_HEADER] + [_client_cells(c) for c in d.clients])
             if d.poolers:
                 out += _columns([_SHARE_HEADER] + [_share_cells(sh) for sh in d.poolers])
+            if not d.clients and not d.poolers:
+                out.append(f"  {_NO_CLIENT}")
             for reason in d.unknown:
                 out.append(f"  ? {d.name}: {reason}")
             for c in d.clients:
@@ -142,6 +148,8 @@ def render_markdown(groups: list[GroupReport], *, charts: bool = False) -> str:
             out.append("")
             if d.clients:
                 out += _md_clients(d.clients)
+            if not d.clients and not d.poolers:
+                out.append(_NO_CLIENT[0].upper() + _NO_CLIENT[1:] + ".")
             if d.poolers:
                 if d.clients:
                     out.append("")  # a table of its own
