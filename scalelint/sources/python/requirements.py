@@ -127,7 +127,7 @@ def _from_lock(root: str, rel: str, name: str) -> Pin | None:
                 ver = re.match(r'\s*version\s*=\s*"([^"]+)"', lines[j])
                 if ver:
                     return Pin(name, ver.group(1), "==" + ver.group(1), int(ver.group(1).split(".")[0]),
-                               Loc(os.path.join(root, rel), j + 1, lines[j].index('"') + 2))
+                               Loc(os.path.normpath(os.path.join(root, rel)), j + 1, lines[j].index('"') + 2))
     return None
 
 
@@ -144,7 +144,7 @@ def find_pin(root: str, name: str) -> Pin | None:
                 continue
             spec, column = found
             exact, major = _major(spec)
-            pin = Pin(name, exact, spec, major, Loc(os.path.join(root, rel), number, column))
+            pin = Pin(name, exact, spec, major, Loc(os.path.normpath(os.path.join(root, rel)), number, column))
             if exact is not None:
                 return pin
             ranged = ranged or pin

@@ -154,7 +154,8 @@ class SourceTree:
         return any(name.startswith(prefix) for name in self._by_module)
 
     def display(self, rel: str) -> str:
-        return os.path.join(self.root, rel)
+        """The path as messages show it: ``hc/settings.py``, not ``./hc/settings.py``."""
+        return os.path.normpath(os.path.join(self.root, rel))
 
     def _read(self, rel: str) -> bytes | None:
         """The file's bytes from disk; None (with one notice per file) when too large or unreadable."""
