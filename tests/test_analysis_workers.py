@@ -432,11 +432,11 @@ def test_sl002_at_the_limit_is_quiet(tmp_path: Path) -> None:
     assert not [f for f in r.result.findings if f.code == "SL002"]
 
 
-@pytest.mark.parametrize("workers,memory,fix", [
-    (4, "1Gi", "use at most 2 workers, or raise the memory limit to 2Gi"),
-    (3, "768Mi", "use at most 1 worker, or raise the memory limit to 1536Mi"),
+@pytest.mark.parametrize("workers,memory,fix,each", [
+    (6, "1Gi", "use at most 2 workers, or raise the memory limit to 3Gi", "170.7Mi"),
+    (5, "768Mi", "use at most 1 worker, or raise the memory limit to 2560Mi", "153.6Mi"),
 ])
-def test_sl006_fix_names_a_count_that_fits(tmp_path: Path, workers: int, memory: str, fix: str) -> None:
+def test_sl006_fix_names_a_count_that_fits(tmp_path: Path, workers: int, memory: str, fix: str, each: str) -> None:
     body = f"""\
         command: ["gunicorn", "-w", "{workers}", "app:app"]
         resources:
@@ -446,8 +446,46 @@ def test_sl006_fix_names_a_count_that_fits(tmp_path: Path, workers: int, memory:
     r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
     [f] = [f for f in r.result.findings if f.code == "SL006"]
     assert f.fix == fix
-    assert f.message.endswith("(512Mi per worker assumed: set memory-per-worker, or the annotation "
+    assert f"runs {workers} workers on a memory limit of {memory}: {each} each, less than the 256Mi" in f.message
+    assert f.message.endswith("(512Mi per worker assumed for sizing: set memory-per-worker, or the annotation "
                               "scalelint.io/memory-per-worker on the workload)")
+
+
+@pytest.mark.parametrize("workers, memory", [(4, "1Gi"), (3, "1Gi"), (2, "614Mi")])
+def test_sl006_the_assumption_alone_is_not_evidence(tmp_path: Path, workers: int, memory: str) -> None:
+    """256Mi or more per worker is a normal worker: only the assumed 512Mi would call it too small."""
+    body = f"""\
+        command: ["gunicorn", "-w", "{workers}", "app:app"]
+        resources:
+          limits: {{cpu: "8", memory: {memory}}}
+          requests: {{cpu: "1", memory: {memory}}}
+        """
+    r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
+    assert not [f for f in r.result.findings if f.code == "SL006"]
+    # the same numbers with memory per worker set are evidence
+    r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))}, Config(memory_per_worker=512 * 2**20))
+    assert [f.code for f in r.result.findings if f.code == "SL006"] == ["SL006"]
+
+
+@pytest.mark.parametrize("cpu, workers, fires, formula", [
+    ("400m", 2, False, ""),  # 2 × 0.4 + 1 = 1.8: two whole workers are within it
+    ("300m", 2, False, ""),
+    ("400m", 3, True, "more than 2 × 400m + 1 = 1.8, 2 whole workers"),
+    ("2", 5, False, ""),
+    ("2", 6, True, "more than 2 × 2 + 1 = 5"),
+])
+def test_sl005_counts_whole_workers(tmp_path: Path, cpu: str, workers: int, fires: bool, formula: str) -> None:
+    body = f"""\
+        command: ["gunicorn", "-w", "{workers}", "app:app"]
+        resources:
+          limits: {{cpu: "{cpu}", memory: 8Gi}}
+          requests: {{cpu: "{cpu}", memory: 8Gi}}
+        """
+    r = lint(tmp_path, {"deploy.yaml": K8S.format(body=indent(body, 10))})
+    found = [f for f in r.result.findings if f.code == "SL005"]
+    assert bool(found) is fires
+    if fires:
+        assert found[0].message.endswith(formula)
 
 
 def test_sl006_one_worker_is_not_a_scaling_finding(tmp_path: Path) -> None:

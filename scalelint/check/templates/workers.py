@@ -1,6 +1,7 @@
 """SL002 / SL005 / SL006: worker counts against the pod's limit, its CPU and its memory."""
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -16,6 +17,15 @@ def _label(wl: Workload) -> str:
     if wl.kind == "service":
         return f"service {wl.name}"
     return f"{wl.kind} {wl.name}"
+
+
+def _who(c: Container, wl: Workload) -> str:
+    """``service api`` for a compose service's own container, ``api of Deployment api`` otherwise."""
+    return _label(wl) if wl.kind == "service" and c.name == wl.name else f"{c.name} of {_label(wl)}"
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker" if n == 1 else f"{n} workers"
 
 
 class WorkersPerPod(Template):
@@ -77,16 +87,19 @@ class WorkersCpu(Template):
                 cpu = c.limits.cpu
                 if not _explicit(w) or not _python(c, w) or cpu is None or not cpu.known or cpu.value is None:
                     continue
-                cap = per_core * float(cpu.value) + extra
+                exact = per_core * float(cpu.value) + extra
+                cap = max(math.ceil(exact - 1e-9), 1)  # workers are whole: 2 × 0.4 + 1 = 1.8 allows 2
                 count = int(w.count.value or 0)
                 if count <= cap:
                     continue
-                fits = max(int(cap), 1)
+                formula = f"{_num(per_core)} × {format_cpu(cpu.value)} + {_num(extra)} = {_num(exact)}"
+                if cap != exact:
+                    formula += f", {cap} whole workers"
                 yield rule.finding(
-                    f"{c.name} of {_label(wl)} runs {count} workers on a CPU limit of {format_cpu(cpu.value)}: "
-                    f"more than {_num(per_core)} × {format_cpu(cpu.value)} + {_num(extra)} = {_num(cap)}",
+                    f"{_who(c, wl)} runs {count} workers on a CPU limit of {format_cpu(cpu.value)}: "
+                    f"more than {formula}",
                     w.count.loc or c.loc, wl.ref, related=related(cpu.loc, f"CPU limit {format_cpu(cpu.value)}"),
-                    fix=f"use at most {fits} workers, or raise the CPU limit to "
+                    fix=f"use at most {_workers(cap)}, or raise the CPU limit to "
                         f"{format_cpu(max((count - extra) / per_core, 0.001))}",
                 )
 
@@ -100,12 +113,14 @@ class WorkersMemory(Template):
     params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"memory-per-worker": {"type": ["string", "integer"]}},
+        "properties": {"memory-per-worker": {"type": ["string", "integer"]},
+                       "floor-when-assumed": {"type": ["string", "integer"]}},
     }
-    defaults: ClassVar[dict[str, Any]] = {"memory-per-worker": "512Mi"}
+    defaults: ClassVar[dict[str, Any]] = {"memory-per-worker": "512Mi", "floor-when-assumed": "256Mi"}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
         fallback = k8s_memory(rule.params["memory-per-worker"]) or 512 * 1024 * 1024
+        floor = k8s_memory(rule.params["floor-when-assumed"]) or 256 * 1024 * 1024
         own = ctx.config.rule_params.get(rule.code) or ctx.config.rule_params.get(rule.rule.name) or {}
         configured = ctx.config.memory_per_worker is not None or "memory-per-worker" in own
         for wl in ctx.group.workloads:
@@ -117,23 +132,33 @@ class WorkersMemory(Template):
                 if count <= 1:
                     continue  # one worker that does not fit is not a scaling problem: it would not even start
                 per, source = ctx.facts.memory_per_worker(wl, fallback, configured)
-                if source == "assumed" and (per > mem.value or not _python(c, w)):
-                    # the guess is 512Mi of a Python worker: a limit below even one such worker says this
-                    # service's workers are smaller, and another runtime's workers are not Python's
-                    continue
                 need = count * per
                 if need <= mem.value:
                     continue
                 fits = int(mem.value // per)
-                assumed = (f" ({_mem(per)} per worker assumed: set memory-per-worker, or the annotation "
-                           f"{MEMORY_ANNOTATION} on the workload)") if source == "assumed" else ""
+                fix = (f"use at most {_workers(fits)}, or raise the memory limit to {_mem(need)}" if fits >= 1
+                       else f"raise the memory limit to {_mem(need)}")
+                if source == "assumed":
+                    # 512Mi is a guess about a Python worker, not evidence: report only a limit that leaves
+                    # each worker less than even a small one needs, never another runtime's workers, and not
+                    # a limit below one guessed worker (the service says its workers are smaller)
+                    each = mem.value // count
+                    if each >= floor or per > mem.value or not _python(c, w):
+                        continue
+                    yield rule.finding(
+                        f"{_who(c, wl)} runs {count} workers on a memory limit of {_mem(int(mem.value))}: "
+                        f"{_mem(int(each))} each, less than the {_mem(floor)} even a small Python worker needs "
+                        f"({_mem(per)} per worker assumed for sizing: set memory-per-worker, or the annotation "
+                        f"{MEMORY_ANNOTATION} on the workload)",
+                        w.count.loc or c.loc, wl.ref,
+                        related=related(mem.loc, f"memory limit {_mem(int(mem.value))}"), fix=fix,
+                    )
+                    continue
                 yield rule.finding(
-                    f"{c.name} of {_label(wl)} runs {count} workers × {_mem(per)} = {_mem(need)}, "
-                    f"more than its memory limit of {_mem(int(mem.value))}{assumed}",
+                    f"{_who(c, wl)} runs {count} workers × {_mem(per)} = {_mem(need)}, "
+                    f"more than its memory limit of {_mem(int(mem.value))}",
                     w.count.loc or c.loc, wl.ref,
-                    related=related(mem.loc, f"memory limit {_mem(int(mem.value))}"),
-                    fix=(f"use at most {fits} {'worker' if fits == 1 else 'workers'}, or raise the memory limit "
-                         f"to {_mem(need)}" if fits >= 1 else f"raise the memory limit to {_mem(need)}"),
+                    related=related(mem.loc, f"memory limit {_mem(int(mem.value))}"), fix=fix,
                 )
 
 
