@@ -269,11 +269,15 @@ def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config
                 project.append(override)
                 used.add(override)
         main = mains.get(os.path.dirname(path))
-        if main is not None and main != path and _overlay(root, by_path[main], name):
+        if main is None or main == path or not _overlay(root, by_path[main], name):
+            parent = mains.get(os.path.dirname(os.path.dirname(path)))  # tests/compose.ci.yaml over ../compose.yaml
+            main = parent if parent is not None and _layer(root, by_path[parent]) else None
+        if main is not None and main != path:
             project = [main, path]  # `docker compose -f compose.yml -f compose.deploy.yml`
+            layer = os.path.relpath(path, os.path.dirname(main) or ".")
             notices.append(Notice(f"an overlay of {os.path.basename(main)} (it only fills in its services): "
                                   f"linted merged onto it, as `docker compose -f {os.path.basename(main)} -f "
-                                  f"{os.path.basename(path)}`", path))
+                                  f"{layer}`", path))
         used.add(path)
         projects.append(project)
     for path in sorted(set(overrides.values()) - used):
@@ -299,7 +303,26 @@ def _overlay(root: YMap, main: YMap, name: str) -> bool:
         return False
     partial = any(not (isinstance(services[s], dict) and ("image" in services[s] or "build" in services[s]))
                   for s in shared)
-    return partial or ".override." in name
+    return partial or ".override." in name or _layer(root, main, new_services=True)
+
+
+#: what a file layered with ``-f`` typically swaps in a service that the main file defines in full
+_LAYER_KEYS = frozenset({"image", "build", "entrypoint", "command", "depends_on", "profiles", "restart", "platform",
+                         "pull_policy", "container_name", "labels", "ports", "volumes"})
+
+
+def _layer(root: YMap, main: YMap, new_services: bool = False) -> bool:
+    """The services the file shares with the main file only swap what a CI or release layer swaps (the
+    image, the command, ports): no environment or limits of their own, so they do not run without the
+    main file's. ``new_services``: the file may also add services of its own (a layer beside its main
+    file); a file in a subdirectory must only layer the main file's services."""
+    services, base = root.get("services"), main.get("services")
+    if not isinstance(services, dict) or not isinstance(base, dict) or not services:
+        return False
+    shared = [s for s in services if s in base]
+    if not shared or (not new_services and len(shared) < len(services)):
+        return False
+    return all(isinstance(services[s], dict) and set(services[s]) <= _LAYER_KEYS for s in shared)
 
 
 def _is_main_for_override(name: str) -> bool:
