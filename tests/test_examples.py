@@ -11,13 +11,14 @@ from conftest import ROOT
 #: examples/compose-pgbouncer has no finding: PgBouncer keeps the scaled API within the budget
 EXPECTED = {
     ("SL003", "examples/compose-scaled/compose.yaml", 18, 3),
+    ("SL013", "examples/compose-source/compose.yaml", 18, 3),
     ("SL001", "examples/compose/compose.yaml", 26, 3),
     ("SL003", "examples/compose/compose.yaml", 33, 3),
     ("SL005", "examples/kubernetes/api.yaml", 7, 20),
     ("SL006", "examples/kubernetes/api.yaml", 7, 20),
-    ("SL001", "examples/kubernetes/api.yaml", 46, 17),
-    ("SL011", "examples/kubernetes/api.yaml", 46, 17),
-    ("SL004", "examples/kubernetes/api.yaml", 59, 3),
+    ("SL001", "examples/kubernetes/api.yaml", 48, 17),
+    ("SL011", "examples/kubernetes/api.yaml", 48, 17),
+    ("SL004", "examples/kubernetes/api.yaml", 61, 3),
     ("SL003", "examples/kubernetes/postgres.yaml", 31, 24),
 }
 
@@ -58,7 +59,7 @@ def test_kubernetes_example_uses_hpa_max_and_configmap() -> None:
     assert ("examples/kubernetes/api.yaml", 7) in related
     assert ("examples/kubernetes/api.yaml", 8) in related
     assert ("examples/kubernetes/api.yaml", 9) in related
-    assert ("examples/kubernetes/api.yaml", 60) in related  # maxReplicas: 4
+    assert ("examples/kubernetes/api.yaml", 62) in related  # maxReplicas: 4
 
 
 def test_report_on_examples() -> None:
@@ -82,3 +83,16 @@ def test_pooler_example_report_shows_the_chain() -> None:
                         "2 replicas × 400 max_client_conn = 800 [ok]")
     assert "pool_mode transaction (examples/compose-pgbouncer/compose.yaml:40:28)" in lines[7]
     assert lines[-1].split() == ["api", "3", "4", "15", "+", "10", "100", "300", "8"]
+
+
+def test_launch_chain_example_says_where_each_number_came_from() -> None:
+    """examples/compose-source: nothing in the compose file says 3 workers or 8 + 2; the Dockerfile's
+    CMD, gunicorn.conf.py and shop/db.py do, and the finding lists each of them."""
+    proc = _check("check", "examples/compose-source", "--format", "json")
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert finding["code"] == "SL013"
+    assert "api 3 replicas × 3 workers × (8 pool + 2 overflow) = 90" in finding["message"]
+    related = {(r["path"], r["line"]) for r in finding["related"]}
+    assert ("examples/compose-source/gunicorn.conf.py", 4) in related  # workers = ... "3"
+    assert ("examples/compose-source/shop/db.py", 7) in related  # pool_size=8
+    assert ("examples/compose-source/shop/db.py", 8) in related  # max_overflow=2
