@@ -125,3 +125,50 @@ def test_unset_variable_is_reported_once(tmp_path: Path) -> None:
     result = run(Options(paths=[str(tmp_path)]), Config(), Registry.load())
     unset = [n for n in result.result.notices if "IMG" in n.message]
     assert len(unset) == 1 and unset[0].line == 3
+
+
+MAIN = """\
+services:
+  api:
+    image: example/api:1.0
+    command: gunicorn app:app -w 2
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+  db:
+    image: postgres:16
+"""
+
+
+def _lint_dir(tmp_path: Path, files: dict[str, str]) -> tuple[list[tuple[str, str, int]], list[str]]:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    r = run(Options(paths=[str(tmp_path)], jobs=1), Config(), Registry.load())
+    found = sorted((f.code, str(Path(f.path).relative_to(tmp_path)), f.line) for f in r.result.findings)
+    return found, [n.message for n in r.result.notices]
+
+
+def test_overlay_and_layer_files_merge_onto_their_main_file(tmp_path: Path) -> None:
+    """Overlays (no image of their own), layers that only swap images (also in a subdirectory: CI), and
+    `.override.` names are run with `-f main -f file`: the main file's missing limits are reported once,
+    at the main file; a service a layer adds is its own."""
+    found, notices = _lint_dir(tmp_path, {
+        "compose.yaml": MAIN,
+        "compose.prod.yaml": "services:\n  api:\n    environment:\n      WEB_CONCURRENCY: '2'\n",
+        "compose.final.yaml": ("services:\n  fixup:\n    image: alpine\n    command: chown 1000 /data\n"
+                               "  api:\n    image: example/api:final\n    ports: ['8000:8000']\n"),
+        "tests/compose.ci.yaml": "services:\n  api:\n    image: localhost:5000/api:ci\n  db:\n    image: postgres:16\n",
+    })
+    assert found == [("SL001", "compose.final.yaml", 2), ("SL001", "compose.yaml", 2), ("SL001", "compose.yaml", 7)]
+    assert any("as `docker compose -f compose.yaml -f tests/compose.ci.yaml`" in n for n in notices)
+    assert any("as `docker compose -f compose.yaml -f compose.final.yaml`" in n for n in notices)
+
+
+def test_a_full_alternative_file_is_its_own_project(tmp_path: Path) -> None:
+    """A quickstart beside the main file that defines its services in full (environment, limits) runs
+    alone: it is linted alone."""
+    quick = MAIN.replace("image: example/api:1.0", "image: example/api:1.0\n    mem_limit: 1g\n    cpus: 1")
+    quick = quick.replace("image: postgres:16", "image: postgres:16\n    mem_limit: 1g\n    cpus: 1")
+    found, notices = _lint_dir(tmp_path, {"compose.yaml": MAIN, "compose-quickstart.yaml": quick})
+    assert [f for f in found if f[1] == "compose-quickstart.yaml"] == []
+    assert not any("overlay" in n for n in notices)
