@@ -112,6 +112,8 @@ def find_poolers(group: Group, env_of: Callable[[Workload, Container], Mapping[s
                 settings = read
                 if mounted is not None and settings.source == "ini" and "%include" in mounted.text:
                     _included(settings, where or image_loc)
+                elif settings.source in ("env", "defaults"):
+                    _env_files_missing(settings, c)
             replicas, hpa = replicas_of(wl)
             name = wl.name if len(wl.app_containers) == 1 else f"{wl.name}/{c.name}"
             found.append(Pooler(name, settings, image_loc, wl.ref, wl.path, wl.namespace, replicas, hpa, wl, c,
@@ -162,6 +164,19 @@ def _locator(obj: KubeObject) -> Locate:
 
 _NUMBERS = ("mode", "max_client_conn", "default_pool_size", "reserve_pool_size", "max_db_connections",
             "max_user_connections", "listen_port")
+
+
+def _env_files_missing(settings: PoolerSettings, c: Container) -> None:
+    """An env_file that is not there may set any of the image's variables: what the image would
+    default to is then unknown, not its default (the file is often a local, uncommitted .env)."""
+    missing = [(ref.name, where) for ref, where in c.env_from if ref.source == "env_file"]
+    if not missing:
+        return
+    name, where = missing[0]
+    for attr in _NUMBERS:
+        val = getattr(settings, attr)
+        if val.state is State.DEFAULT:
+            setattr(settings, attr, unknown(where, f"env_file {name} is not found and may set it"))
 
 
 def _included(settings: PoolerSettings, where: Loc) -> None:

@@ -16,6 +16,7 @@ from scalelint.load.tree import YMap, YSeq, get_map, get_seq, get_str
 from scalelint.model import (
     Build,
     Container,
+    EnvRef,
     EnvVar,
     FileMount,
     Group,
@@ -176,7 +177,9 @@ def _container(name: str, svc: YMap, loc: Loc, directory: str, env: EnvSource, i
             memory=_parsed(quantity.compose_memory(reservations.get("memory")), loc_value(reservations, "memory"),
                            "memory") if "memory" in reservations else None,
         )
-    c.env = _env_files(svc, directory, interp, notices) + _environment(svc, env)
+    missing: list[tuple[EnvRef, Loc]] = []
+    c.env = _env_files(svc, directory, interp, notices, missing) + _environment(svc, env)
+    c.env_from += missing  # what they would set is unknown: readers of image defaults must not assume
     return c
 
 
@@ -273,7 +276,8 @@ def _environment(svc: YMap, env: EnvSource) -> list[EnvVar]:
     return out
 
 
-def _env_files(svc: YMap, directory: str, interp: Interpolator, notices: list[Notice]) -> list[EnvVar]:
+def _env_files(svc: YMap, directory: str, interp: Interpolator, notices: list[Notice],
+               missing: list[tuple[EnvRef, Loc]]) -> list[EnvVar]:
     value = svc.get("env_file")
     entries: list[tuple[str, bool, Loc]] = []
     if isinstance(value, str):
@@ -294,6 +298,7 @@ def _env_files(svc: YMap, directory: str, interp: Interpolator, notices: list[No
                 why = "not found" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror or exc})"
                 notices.append(Notice(f"env_file {rel} {why}: its variables are unknown", where.path,
                                       where.line, where.column))
+                missing.append((EnvRef("env_file", rel), where))
             continue
         values, _ = parse_env_file(text)
         positions = env_file_positions(text)

@@ -60,7 +60,7 @@ def referenced_names(parts: Iterable[Any]) -> set[str]:
             out.update(part.pod_labels.values())
             out.update(part.configmap_volumes.values())
             for c in part.containers:
-                out.update(ref.name for ref, _ in c.env_from)
+                out.update(ref.name for ref, _ in c.env_from if ref.source != "env_file")
                 for var in c.env:
                     if var.ref is not None:
                         out.add(var.ref.name)
