@@ -497,6 +497,39 @@ def test_a_bare_pool_size_gets_overflow_only_for_python(tmp_path: Path, command:
         assert f"= {demand}" in f.message and "SQLAlchemy's defaults (5 pool + 10 overflow)" in f.message
 
 
+DJANGO = """\
+services:
+  api:
+    image: example/shop:1.0
+    command: {command}
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+    deploy:
+      replicas: 2
+  db:
+    image: postgres:16
+"""
+
+
+@pytest.mark.parametrize("command, per_worker, text", [
+    ('["gunicorn", "shop.wsgi:application", "-w", "8"]', 1, "(1 thread × 1 alias assumed, Django = 1)"),
+    ('["gunicorn", "shop.wsgi", "-w", "8", "--threads", "4"]', 4, "(4 threads × 1 alias assumed, Django = 4)"),
+    ('["python", "manage.py", "runserver"]', None, ""),  # threads unknown: no guess
+    ('["gunicorn", "shop.asgi:application", "-k", "uvicorn.workers.UvicornWorker", "-w", "8"]', None, ""),
+])
+def test_django_without_its_settings_is_not_a_sqlalchemy_pool(tmp_path: Path, command: str,
+                                                               per_worker: int | None, text: str) -> None:
+    """A Django app holds one connection per thread and alias; 5 + 10 would be SQLAlchemy's."""
+    r = lint(tmp_path, {"compose.yaml": DJANGO.format(command=command)})
+    c = r.facts[0].budgets[0].clients[0]
+    assert c.pool.per_worker == per_worker
+    assert "SQLAlchemy" not in (c.pool.size.reason or "")
+    if per_worker is not None:
+        assert c.pool.describe() == text and c.pool.library == "Django"
+    else:
+        assert any("serves the Django app" in n.message for n in r.result.notices)
+
+
 HPA_K8S = """\
 apiVersion: apps/v1
 kind: Deployment

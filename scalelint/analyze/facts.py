@@ -6,7 +6,6 @@ selects only SL001 never resolves environments or connection budgets.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +14,7 @@ from scalelint.analyze import databases as dbmod
 from scalelint.analyze.budget import Budget, Client, PoolerLoad, PoolerShare, Via
 from scalelint.analyze.connections import pools
 from scalelint.analyze.env import Env, resolve
+from scalelint.analyze.guesses import guess_pool, scheme_of
 from scalelint.analyze.launch import Found, find_source, launch
 from scalelint.analyze.links import Endpoint, Pool, endpoints, pool
 from scalelint.analyze.pooler_links import LOCAL_HOSTS, client_port, client_use, kube_reach, split
@@ -22,16 +22,9 @@ from scalelint.analyze.poolers import Pooler, cluster_database, find_poolers
 from scalelint.analyze.workers import Workers, workers
 from scalelint.config import Config
 from scalelint.findings import Notice
-from scalelint.model import Container, Group, Service, State, Val, Workload, assumed, default, unknown
+from scalelint.model import Container, Group, Service, Val, Workload, default
 from scalelint.sources.chain import Launch
 from scalelint.sources.poolers import Backend
-
-#: programs that connect without SQLAlchemy: assuming its 5 + 10 pool for them would be a guess
-NON_PYTHON_CLIENTS = frozenset({
-    "psql", "pgbench", "pg_dump", "pg_dumpall", "pg_restore", "pg_isready", "mysql", "mysqladmin", "mysqldump",
-    "java", "node", "npm", "npx", "yarn", "bun", "deno", "dotnet", "ruby", "bundle", "rails", "php", "sleep",
-})
-
 
 #: per-workload memory one worker needs (SL006, ``plan``)
 MEMORY_ANNOTATION = "scalelint.io/memory-per-worker"
@@ -325,33 +318,17 @@ class Facts:
         if found is not None:  # nothing in the manifest: the application's source may say (SPEC §8)
             chain = self.launch(wl, c0)
             served = w0.groups or tuple(chain.processes)  # how it is served, also when the count was a flag
-            read = pools(found, chain, served, chain.env, _scheme(env.get(ep0.var)), self.notices)
+            read = pools(found, chain, served, chain.env, scheme_of(env.get(ep0.var)), self.notices)
             if read:
                 p = read[0]
                 if len(w0.groups) > 1 and len(pairs) == 1:
                     groups = [(g.label, g.workers, gp) for g, gp in zip(w0.groups, read)]
-        program = c0.argv[0].rsplit("/", 1)[-1] if c0.argv else ""
-        if p.assumed and not w0.app and not c0.default_command and program in NON_PYTHON_CLIENTS:
-            # psql, a JVM, node: SQLAlchemy's pool does not apply, and nothing says what does
-            why = f"{c0.name} runs {program}, not a Python app, and sets no pool size"
-            p = Pool(unknown(c0.loc, why), unknown(c0.loc, why), None, p.size_name, p.overflow_name)
-        scheme = _scheme(env.get(ep0.var)) or ""
-        python = w0.server is not None or found is not None or "+" in scheme or program.startswith("python")
-        if not python and p.size.state is State.KNOWN and p.overflow.state is State.ASSUMED and p.limit is None:
-            # a bare pool size on an app not known to use SQLAlchemy (Hikari, Ecto, node-postgres): those
-            # pools have no overflow, so the size is taken as the whole cap rather than adding 10
-            p = dataclasses.replace(p, overflow=assumed(0, None, "no max overflow set, and nothing shows "
-                                    f"{c0.name} uses SQLAlchemy: its pool size is taken as its whole cap"))
+        p = guess_pool(p, c0, w0, env, ep0, found is not None)
         threads = w0.threads
         if threads is None and found is not None and self.launch(wl, c0).processes:
             threads = self.launch(wl, c0).processes[0].threads
         return Client(wl, rng.max, rng.min, total, worker_vals, p, ep0, hpa=rng.hpa, groups=groups,
                       threads=threads)
-
-
-def _scheme(url: Val[str] | None) -> str | None:
-    text = str(url.value) if url is not None and url.value else ""
-    return text.split("://", 1)[0].lower() if "://" in text else None
 
 
 def replica_range(wl: Workload, config: Config) -> ReplicaRange:

@@ -141,4 +141,6 @@ def assumption_note(pools: list[Pool]) -> str:
         parts.append("unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)")
     if any(p.assumed and p.overflow.value == 0 and p.size.state is not State.ASSUMED for p in pools):
         parts.append("a pool size without overflow taken as the whole cap (no sign the app uses SQLAlchemy)")
+    if any(p.limit is not None and p.limit.state is State.ASSUMED and p.library == "Django" for p in pools):
+        parts.append("Django apps whose settings are not linted assumed to use 1 database alias")
     return "".join(f" — {part}" for part in parts)
