@@ -20,6 +20,7 @@ from scalelint.load.discover import Discovery, Target, discover, matches
 from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
 from scalelint.load.tree import YMap
 from scalelint.model import Group, kube, kubegraph
+from scalelint.model.projects import compose_projects
 from scalelint.model.scope import Layout, collision_key
 
 HELM_NOTICE = "looks like a Helm template: render it first, e.g. `helm template . | scalelint check -`"
@@ -143,7 +144,8 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
         return not scoped or os.path.normpath(path) not in context
 
     notices = got.notices
-    groups = _compose_groups(got.compose_files, opts, config, notices) if got.compose_files else []
+    groups = compose_projects(got.compose_files, opts.compose_files, config.env_files, config.use_env,
+                              notices) if got.compose_files else []
     kube_groups, duplicates = _kube_groups(got.pieces, config, notices, reportable)
     groups += kube_groups + rendered
     sl090 = selection.active.get("SL090")
@@ -237,98 +239,6 @@ def _apply_kustomize_coverage(disc: Discovery) -> None:
         kept.append(t)
     disc.files = kept
     disc.renders = [r for r in disc.renders if not r.context or os.path.normpath(r.path) in needed]
-
-
-def _compose_groups(files: list[tuple[str, YMap]], opts: Options, config: Config,
-                    notices: list[Notice]) -> list[Group]:
-    """One project per main file, merged with its override file; ``-f`` files form one project."""
-    from scalelint.model import compose  # only compose runs pay for interpolation and the compose model
-
-    by_path = dict(files)
-    groups: list[Group] = []
-    explicit = [p for p in opts.compose_files if p in by_path]
-    used = set(explicit)
-    projects: list[list[str]] = [explicit] if explicit else []
-    overrides: dict[tuple[str, str], str] = {}
-    for path, _ in files:
-        name = os.path.basename(path).lower()
-        if path not in used and compose.is_override_name(name):
-            family = "docker-compose" if name.startswith("docker-compose") else "compose"
-            overrides[(os.path.dirname(path), family)] = path
-    mains = {os.path.dirname(p): p for p, _ in sorted(files, reverse=True)
-             if _is_main_for_override(os.path.basename(p).lower())}
-    for path, root in sorted(files):
-        if path in used or path in overrides.values():
-            continue
-        name = os.path.basename(path).lower()
-        project = [path]
-        if compose.is_compose_name(name):
-            family = "docker-compose" if name.startswith("docker-compose") else "compose"
-            override = overrides.get((os.path.dirname(path), family))
-            if override and _is_main_for_override(name):
-                project.append(override)
-                used.add(override)
-        main = mains.get(os.path.dirname(path))
-        if main is None or main == path or not _overlay(root, by_path[main], name):
-            parent = mains.get(os.path.dirname(os.path.dirname(path)))  # tests/compose.ci.yaml over ../compose.yaml
-            main = parent if parent is not None and _layer(root, by_path[parent]) else None
-        if main is not None and main != path:
-            project = [main, path]  # `docker compose -f compose.yml -f compose.deploy.yml`
-            layer = os.path.relpath(path, os.path.dirname(main) or ".")
-            notices.append(Notice(f"an overlay of {os.path.basename(main)} (it only fills in its services): "
-                                  f"linted merged onto it, as `docker compose -f {os.path.basename(main)} -f "
-                                  f"{layer}`", path))
-        used.add(path)
-        projects.append(project)
-    for path in sorted(set(overrides.values()) - used):
-        projects.append([path])  # an override with no main file is linted on its own
-    for project in projects:
-        directory = os.path.dirname(project[0]) or "."
-        env = compose.load_env(directory, config.env_files, config.use_env, notices)
-        group = compose.build_project([(p, by_path[p]) for p in project], env, notices)
-        if len(project) > 1 and project != explicit and not compose.is_override_name(os.path.basename(project[1])):
-            group.id = " + ".join(project)  # an overlay project: name both, as the main file alone is one too
-        groups.append(group)
-    return groups
-
-
-def _overlay(root: YMap, main: YMap, name: str) -> bool:
-    """A file that cannot run alone but fills in the main file's services (SPEC §1: projects merge with
-    ``-f``): it redefines some of them without an image or build, or its name says it overrides."""
-    services, base = root.get("services"), main.get("services")
-    if not isinstance(services, dict) or not isinstance(base, dict):
-        return False
-    shared = [s for s in services if s in base]
-    if not shared:
-        return False
-    partial = any(not (isinstance(services[s], dict) and ("image" in services[s] or "build" in services[s]))
-                  for s in shared)
-    return partial or ".override." in name or _layer(root, main, new_services=True)
-
-
-#: what a file layered with ``-f`` typically swaps in a service that the main file defines in full
-_LAYER_KEYS = frozenset({"image", "build", "entrypoint", "command", "depends_on", "profiles", "restart", "platform",
-                         "pull_policy", "container_name", "labels", "ports", "volumes"})
-
-
-def _layer(root: YMap, main: YMap, new_services: bool = False) -> bool:
-    """The services the file shares with the main file only swap what a CI or release layer swaps (the
-    image, the command, ports): no environment or limits of their own, so they do not run without the
-    main file's. ``new_services``: the file may also add services of its own (a layer beside its main
-    file); a file in a subdirectory must only layer the main file's services."""
-    services, base = root.get("services"), main.get("services")
-    if not isinstance(services, dict) or not isinstance(base, dict) or not services:
-        return False
-    shared = [s for s in services if s in base]
-    if not shared or (not new_services and len(shared) < len(services)):
-        return False
-    return all(isinstance(services[s], dict) and set(services[s]) <= _LAYER_KEYS for s in shared)
-
-
-def _is_main_for_override(name: str) -> bool:
-    """``compose.yaml`` takes ``compose.override.yaml``; ``compose.prod.yaml`` does not."""
-    stem = name.rsplit(".", 1)[0]
-    return stem in ("compose", "docker-compose")
 
 
 def _kube_groups(pieces: list[kube.Modeled], config: Config, notices: list[Notice],
