@@ -494,7 +494,8 @@ def test_a_bare_pool_size_gets_overflow_only_for_python(tmp_path: Path, command:
         assert "SQLAlchemy's defaults" not in f.message
     else:
         [f] = findings(r, "SL003")
-        assert f"= {demand}" in f.message and "SQLAlchemy's defaults (5 pool + 10 overflow)" in f.message
+        assert f"= {demand}" in f.message and "unset max overflow assumed from SQLAlchemy's default 10" in f.message
+        assert "unset pool settings" not in f.message  # the pool size was set
 
 
 DJANGO = """\

@@ -137,8 +137,11 @@ def assumption_note(pools: list[Pool]) -> str:
     """What the sum took for granted: SQLAlchemy's defaults for unset settings, or no overflow for an
     app not known to use SQLAlchemy."""
     parts = []
-    if any(p.assumed and p.overflow.value != 0 for p in pools):
+    sqlalchemy = [p for p in pools if p.assumed and p.overflow.value != 0]
+    if any(p.size.state is State.ASSUMED for p in sqlalchemy):
         parts.append("unset pool settings assumed from SQLAlchemy's defaults (5 pool + 10 overflow)")
+    elif sqlalchemy:
+        parts.append("unset max overflow assumed from SQLAlchemy's default 10")
     if any(p.assumed and p.overflow.value == 0 and p.size.state is not State.ASSUMED for p in pools):
         parts.append("a pool size without overflow taken as the whole cap (no sign the app uses SQLAlchemy)")
     if any(p.limit is not None and p.limit.state is State.ASSUMED and p.library == "Django" for p in pools):
