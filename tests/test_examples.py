@@ -96,3 +96,15 @@ def test_launch_chain_example_says_where_each_number_came_from() -> None:
     assert ("examples/compose-source/gunicorn.conf.py", 4) in related  # workers = ... "3"
     assert ("examples/compose-source/shop/db.py", 7) in related  # pool_size=8
     assert ("examples/compose-source/shop/db.py", 8) in related  # max_overflow=2
+
+
+def test_report_says_where_numbers_behind_the_manifest_were_read() -> None:
+    proc = _check("report", "examples/compose-source")
+    assert proc.returncode == 0, proc.stderr
+    assert ("  api: workers ← examples/compose-source/gunicorn.conf.py:4:50 · threads ← "
+            "examples/compose-source/Dockerfile:7:7 · per worker ← examples/compose-source/shop/db.py:7:15"
+            ) in proc.stdout.splitlines()
+    md = _check("report", "--format", "markdown", "examples/compose-source").stdout
+    assert "- `api`: workers ← examples/compose-source/gunicorn.conf.py:4:50" in md
+    # numbers written in the manifest itself are not repeated
+    assert "  api:" not in _check("report", "examples/compose-scaled").stdout

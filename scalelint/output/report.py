@@ -87,6 +87,18 @@ def _pooler_line(pl: PoolerRow) -> str:
     return f"pooler {pl.name} ({where}) → {to}: client demand {demand} of {limit} [{_STATUS[pl.status]}]"
 
 
+_WHAT = {"replicas": "replicas", "workers": "workers", "threads": "threads", "per_worker": "per worker"}
+
+
+def _behind(c: ClientRow) -> str:
+    """Where the numbers that no manifest holds were read (SPEC §8): ``workers ← gunicorn.conf.py:4:35 ·
+    per worker ← shop/db.py:7:5``; empty when every number is in the client's own file."""
+    own = c.location.rsplit(":", 2)[0]
+    parts = [f"{_WHAT.get(key, key)} ← {where}" for key, where in c.sources
+             if where.rsplit(":", 2)[0] != own and key in _WHAT]
+    return " · ".join(parts)
+
+
 #: a database no workload reaches: the notices say which links could not be read
 _NO_CLIENT = "no client in the files linted connects to it (see the notices for links that could not be read)"
 
@@ -107,6 +119,10 @@ def render_text(groups: list[GroupReport]) -> str:
                 out.append(f"  {_NO_CLIENT}")
             for reason in d.unknown:
                 out.append(f"  ? {d.name}: {reason}")
+            for c in d.clients:
+                chain = _behind(c)
+                if chain:
+                    out.append(f"  {_name(c)}: {chain}")
             for c in d.clients:
                 for reason in c.unknown:
                     out.append(f"  ? {_name(c)}: {reason}")
@@ -148,6 +164,9 @@ def render_markdown(groups: list[GroupReport], *, charts: bool = False) -> str:
             out.append("")
             if d.clients:
                 out += _md_clients(d.clients)
+                behind = [(_name(c), _behind(c)) for c in d.clients if _behind(c)]
+                if behind:
+                    out += ["", "Read behind the manifests:"] + [f"- `{name}`: {chain}" for name, chain in behind]
             if not d.clients and not d.poolers:
                 out.append(_NO_CLIENT[0].upper() + _NO_CLIENT[1:] + ".")
             if d.poolers:
