@@ -92,6 +92,8 @@ def test_launch_chain_example_says_where_each_number_came_from() -> None:
     (finding,) = json.loads(proc.stdout)["findings"]
     assert finding["code"] == "SL013"
     assert "api 3 replicas × 3 workers × (8 pool + 2 overflow) = 90" in finding["message"]
+    # under the warning ratio, not just under the limit: 9 workers × 9 = 81 ≤ 0.9 × 97
+    assert finding["fix"].startswith("set pool_size + max_overflow ≤ 9 per worker")
     related = {(r["path"], r["line"]) for r in finding["related"]}
     assert ("examples/compose-source/gunicorn.conf.py", 4) in related  # workers = ... "3"
     assert ("examples/compose-source/shop/db.py", 7) in related  # pool_size=8

@@ -370,13 +370,14 @@ class Budget:
     def available(self) -> int | None:
         return self.database.available
 
-    def largest_pool_per_worker(self) -> int | None:
-        """The largest connections-per-worker that fits when every direct client used it (poolers unchanged)."""
+    def largest_pool_per_worker(self, ratio: float = 1.0) -> int | None:
+        """The largest connections-per-worker that fits when every direct client used it (poolers unchanged);
+        ``ratio``: within that share of the available connections (SL013's warn-ratio)."""
         avail = self.available
         taken = self._poolers_demand()
         if avail is None or taken is None:
             return None
-        avail -= taken
+        avail = int(avail * ratio) - taken
         total_workers = 0
         for c in self.clients:
             if c.workers is None or not c.replicas.known or c.replicas.value is None:

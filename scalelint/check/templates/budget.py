@@ -21,8 +21,9 @@ def breakdown(b: Budget) -> str:
     return f"(max_connections {mc} − {rs} reserved): {terms}"
 
 
-def fix_hint(b: Budget) -> str:
-    fits = b.largest_pool_per_worker() if b.clients else None
+def fix_hint(b: Budget, ratio: float = 1.0) -> str:
+    """``ratio``: what the fix must get the demand under (SL013: its warn-ratio of the available)."""
+    fits = b.largest_pool_per_worker(ratio) if b.clients else None
     parts = []
     if fits is not None:
         first = b.clients[0].pool
@@ -96,7 +97,7 @@ class ConnectionBudget(Template):
             yield rule.finding(
                 f"{headline}{partial} {breakdown(b)}{note}",
                 b.database.loc, b.database.obj, related=rel,
-                fix=fix_hint(b),
+                fix=fix_hint(b, ratio if tight else 1.0),
             )
 
 
