@@ -8,6 +8,10 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from operator import attrgetter
+from typing import TypeVar
+
+C = TypeVar("C", bound=type)
 
 
 class Severity(IntEnum):
@@ -29,7 +33,27 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
 
 
-@dataclass(frozen=True, order=True)
+def by_fields(cls: C) -> C:
+    """Pickle a frozen slotted dataclass as a call of the class with its fields in order.
+
+    The model crosses from worker processes to the parent by pickle (:mod:`scalelint.batch`). The
+    default state of a frozen slotted dataclass is a list set back field by field through a Python
+    loop over ``fields()``; a constructor call is smaller and unpickles about twice as fast.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]
+    assert len(names) > 1, "attrgetter of one name gives the value, not a tuple"
+    get = attrgetter(*names)
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return cls, get(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+#: slots on the values a model holds by the hundred thousand (a 40 MB dump has 400,000 locations)
+@by_fields
+@dataclass(frozen=True, order=True, slots=True)
 class Loc:
     """A 1-based position in a file, as the user named the file."""
 
@@ -43,7 +67,8 @@ class Loc:
         return self.path
 
 
-@dataclass(frozen=True, order=True)
+@by_fields
+@dataclass(frozen=True, order=True, slots=True)
 class ObjectRef:
     """The object a finding is about: a Kubernetes object or a compose service."""
 
@@ -59,7 +84,8 @@ class ObjectRef:
         return f"{self.kind} {self.name}"
 
 
-@dataclass(frozen=True, order=True)
+@by_fields
+@dataclass(frozen=True, order=True, slots=True)
 class Related:
     path: str
     line: int

@@ -13,11 +13,14 @@ from array import array
 from dataclasses import dataclass
 from typing import Protocol
 
+from scalelint.findings import by_fields
+
 Anchor = tuple[int, int, int]
 Anchors = tuple[Anchor, ...]
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class Written:
     """How a string value was written: its anchors, and its text when that differs from the value
     (a compose value before interpolation: ``${UVICORN_WORKERS:-4}`` where the value is ``4``)."""

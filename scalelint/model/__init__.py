@@ -3,14 +3,18 @@
 Rules and analysis read only these classes. Every value a rule may report on
 is a :class:`Val`: the value, where it was set, and whether it is known,
 defaulted or unknown — the question every later rule asks.
+
+Why this module is long: it declares every class of the neutral model, about
+twenty small dataclasses that every rule imports from this one place.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from scalelint.findings import Loc, ObjectRef
+from scalelint.findings import Loc, ObjectRef, by_fields
 from scalelint.load.spans import Anchors, find_after, position
 from scalelint.load.tree import YMap, YSeq, anchors_of
 
@@ -24,7 +28,8 @@ class State(str, Enum):
     UNKNOWN = "unknown"  # written, but not resolvable statically (Secret, $(nproc), unset var)
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class Spot:
     """Where a string was written, able to point at a character inside it (a flag in a script)."""
 
@@ -54,7 +59,8 @@ class Spot:
         return self.at(max(offset, 0))
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class Val(Generic[T]):
     value: T | None
     loc: Loc | None
@@ -108,7 +114,8 @@ def loc_node(node: YMap | YSeq, path: str = "") -> Loc:
     return Loc(node.path or path, node.pos[0], node.pos[1])
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class EnvRef:
     """A reference to env that lives elsewhere: ``valueFrom`` or ``envFrom`` (Kubernetes)."""
 
@@ -119,7 +126,8 @@ class EnvRef:
     optional: bool = False
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     name: str
     #: the text as written after compose interpolation; None when it comes from a reference
@@ -134,7 +142,8 @@ class EnvVar:
     unset_vars: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class Build:
     """A compose ``build:``: the context directory, the Dockerfile in it, the stage built."""
 
@@ -146,7 +155,8 @@ class Build:
     problem: str = ""
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class FileMount:
     """A compose bind mount: a file or directory of the host mounted into the container.
 
@@ -161,7 +171,8 @@ class FileMount:
     host: bool = False
 
 
-@dataclass(frozen=True)
+@by_fields
+@dataclass(frozen=True, slots=True)
 class VolumeMount:
     """A Kubernetes ``volumeMounts`` entry: which pod volume, where, and which file of it (``subPath``)."""
 
@@ -171,7 +182,7 @@ class VolumeMount:
     loc: Loc
 
 
-@dataclass
+@dataclass(slots=True)
 class Resources:
     cpu: Val[float] | None = None
     memory: Val[int] | None = None
@@ -179,7 +190,7 @@ class Resources:
     loc: Loc | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Container:
     name: str
     loc: Loc
@@ -228,7 +239,7 @@ class Container:
         return {e.name: e for e in self.env}
 
 
-@dataclass
+@dataclass(slots=True)
 class Autoscaler:
     name: str
     namespace: str
@@ -239,7 +250,7 @@ class Autoscaler:
     max_replicas: Val[int]
 
 
-@dataclass
+@dataclass(slots=True)
 class Disruption:
     """A PodDisruptionBudget."""
 
@@ -250,7 +261,7 @@ class Disruption:
     expressions: list[Any] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Workload:
     kind: str  # Kubernetes kind, or "service" for compose
     name: str
@@ -292,7 +303,7 @@ class Workload:
         return [c for c in self.containers if not c.init]
 
 
-@dataclass
+@dataclass(slots=True)
 class Service:
     """A Kubernetes Service: the names clients use to reach pods."""
 
@@ -305,17 +316,47 @@ class Service:
     ports: list[tuple[int, int | str | None, Loc]] = field(default_factory=list)
 
 
-@dataclass
+class DataSpots(Mapping[str, Spot]):
+    """A ConfigMap's data spots: a value written plainly is ``Spot(data_locs[key])``, made when asked;
+    only the others are kept (a cluster dump holds tens of thousands of ConfigMaps of plain values)."""
+
+    __slots__ = ("locs", "written")
+
+    def __init__(self, locs: dict[str, Loc], written: dict[str, Spot] | None) -> None:
+        self.locs, self.written = locs, written
+
+    def __getitem__(self, key: str) -> Spot:
+        spot = self.written.get(key) if self.written else None
+        return spot if spot is not None else Spot(self.locs[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.locs)
+
+    def __len__(self) -> int:
+        return len(self.locs)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+@dataclass(slots=True)
 class ConfigMap:
     name: str
     namespace: str
     loc: Loc
     data: dict[str, str]
     data_locs: dict[str, Loc]
-    data_spots: dict[str, Spot] = field(default_factory=dict)
+    data_spots: Mapping[str, Spot] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        spots, locs = self.data_spots, self.data_locs
+        if type(spots) is dict and spots.keys() == locs.keys():
+            written = {k: sp for k, sp in spots.items()
+                       if sp.anchors is not None or sp.source is not None or sp.part or sp.loc != locs[k]}
+            self.data_spots = DataSpots(locs, written or None)
 
 
-@dataclass
+@dataclass(slots=True)
 class LimitRange:
     name: str
     namespace: str
@@ -326,7 +367,7 @@ class LimitRange:
     request_memory: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class KubeObject:
     """Any Kubernetes object of the graph, for checks that apply to every kind."""
 
