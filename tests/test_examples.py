@@ -110,3 +110,20 @@ def test_report_says_where_numbers_behind_the_manifest_were_read() -> None:
     assert "- `api`: workers ← examples/compose-source/gunicorn.conf.py:4:50" in md
     # numbers written in the manifest itself are not repeated
     assert "  api:" not in _check("report", "examples/compose-scaled").stdout
+
+
+def _readme_block(after: str) -> str:
+    """The ```text block that follows the line ``after`` in the README."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("```text\n", text.index(after)) + len("```text\n")
+    return text[start:text.index("```", start)].rstrip("\n")
+
+
+def test_readme_shows_what_the_examples_really_print() -> None:
+    """The outputs in the README's "What it says" are the tools' own, not edited by hand."""
+    assert _check("check", "examples").stdout.rstrip("\n") == _readme_block("`scalelint check examples/`:")
+    assert _check("report", "examples/compose-source", "examples/compose-pgbouncer", "examples/kubernetes"
+                  ).stdout.rstrip("\n") == _readme_block(
+        "`scalelint report examples/compose-source examples/compose-pgbouncer examples/kubernetes`:")
+    assert _check("plan", "examples/compose-source").stdout.rstrip("\n") == _readme_block(
+        "`scalelint plan examples/compose-source` — see")
