@@ -2,28 +2,13 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
+from pysource import at, tree
 
-from scalelint.findings import Loc
 from scalelint.model import State
 from scalelint.sources.python import read_connections
-
-
-def tree(tmp_path: Path, files: dict[str, str]) -> str:
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return str(tmp_path)
-
-
-def at(root: str, rel: str, needle: str) -> Loc:
-    text = Path(root, rel).read_text()
-    i = text.index(needle)
-    return Loc(os.path.join(root, rel), text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1)
 
 
 @pytest.mark.parametrize("code,library,value,state", [
