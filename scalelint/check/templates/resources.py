@@ -40,6 +40,10 @@ class ResourceLimits(Template):
                 if c.init and not include_init:
                     continue
                 missing = [r for r in require if r not in covered and not _has(c, section, r)]
+                if c.init and section == "requests":
+                    # the pod is scheduled on max(largest init request, sum of app requests): an init
+                    # container without a request changes nothing once the app containers request it
+                    missing = [r for r in missing if not any(_has(a, section, r) for a in wl.app_containers)]
                 if missing:
                     yield rule.finding(_message(wl, c, section, missing), c.loc, wl.ref, fix=_fix(wl, section, missing))
 
