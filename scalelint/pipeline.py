@@ -20,7 +20,7 @@ from scalelint.load.discover import Discovery, Target, discover, matches
 from scalelint.load.read import MAX_FILE_BYTES, LoadedFile, LoadError, Suppressions, decode, load_text
 from scalelint.load.tree import YMap
 from scalelint.model import Group, kube, kubegraph
-from scalelint.model.projects import compose_projects
+from scalelint.model.projects import compose_projects, overlay_main
 from scalelint.model.scope import Layout, collision_key
 
 HELM_NOTICE = "looks like a Helm template: render it first, e.g. `helm template . | scalelint check -`"
@@ -164,6 +164,7 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
     else:
         facts = [Facts(g, config) for g in groups]
     findings = list(got.internal)
+    layered: list[tuple[str, list[Finding]]] = []
     for g, f in zip(groups, facts):
         checked: Iterable[Finding] = run_checks(registry, selection, g, f, config)
         manifest = rendered_by.get(g.id)
@@ -171,8 +172,13 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
             from scalelint.render import attribute
 
             checked = attribute(checked, manifest)
-        findings.extend(checked)
+        main_file = overlay_main(g)
+        if main_file is not None:
+            layered.append((main_file, list(checked)))
+        else:
+            findings.extend(checked)
         notices.extend(f.notices)
+    findings += _layered(findings, layered)
 
     sups = {**got.render_sups, **got.loaded}
     ignores = object_ignores(groups)
@@ -239,6 +245,25 @@ def _apply_kustomize_coverage(disc: Discovery) -> None:
         kept.append(t)
     disc.files = kept
     disc.renders = [r for r in disc.renders if not r.context or os.path.normpath(r.path) in needed]
+
+
+def _layered(findings: list[Finding], layered: list[tuple[str, list[Finding]]]) -> list[Finding]:
+    """Findings of overlay projects, without those the main file alone already reports at the same
+    place and the overlay has no part in: one service's missing limits are one finding, not one per
+    file that layers it; a budget an overlay's replicas break is kept (the overlay is in its related)."""
+    taken = {(f.code, f.path, f.line, f.column) for f in findings}
+    out = []
+    for main, checked in layered:
+        main = os.path.normpath(main)
+        for f in checked:
+            key = (f.code, f.path, f.line, f.column)
+            # at the same place as the main file's own finding, with nothing from the overlay in it
+            if os.path.normpath(f.path) == main and key in taken and all(
+                    os.path.normpath(r.path) == main for r in f.related):
+                continue
+            taken.add(key)
+            out.append(f)
+    return out
 
 
 def _kube_groups(pieces: list[kube.Modeled], config: Config, notices: list[Notice],

@@ -172,3 +172,17 @@ def test_a_full_alternative_file_is_its_own_project(tmp_path: Path) -> None:
     found, notices = _lint_dir(tmp_path, {"compose.yaml": MAIN, "compose-quickstart.yaml": quick})
     assert [f for f in found if f[1] == "compose-quickstart.yaml"] == []
     assert not any("overlay" in n for n in notices)
+
+
+def test_an_overlay_does_not_repeat_the_main_files_findings_but_keeps_its_own_budget(tmp_path: Path) -> None:
+    """compose.yaml alone: SL001 on api and db, and a budget that fits. With compose.prod.yaml (an
+    overlay raising api to 8 replicas and setting api's memory only): api's SL001 says "no CPU limit"
+    at the same place — one finding there, not two — and the budget the overlay breaks is reported."""
+    found, _ = _lint_dir(tmp_path, {
+        "compose.yaml": MAIN,
+        "compose.prod.yaml": ("services:\n  api:\n    deploy:\n      replicas: 8\n"
+                              "      resources: {limits: {memory: 1G}}\n"),
+    })
+    at_api = [f for f in found if f[1:] == ("compose.yaml", 2)]
+    assert at_api == [("SL001", "compose.yaml", 2)]
+    assert ("SL003", "compose.yaml", 7) in found  # 8 × 2 × (5 + 10) = 240 > 97, with the overlay's replicas

@@ -47,8 +47,7 @@ def compose_projects(files: list[tuple[str, YMap]], compose_files: list[str], en
                 used.add(override)
         main = mains.get(os.path.dirname(path))
         if main is None or main == path or not _overlay(root, by_path[main], name):
-            parent = mains.get(os.path.dirname(os.path.dirname(path)))  # tests/compose.ci.yaml over ../compose.yaml
-            main = parent if parent is not None and _layer(root, by_path[parent]) else None
+            main = _ancestor_main(path, root, mains, by_path)  # tests/compose.ci.yaml over ../compose.yaml
         if main is not None and main != path:
             project = [main, path]  # `docker compose -f compose.yml -f compose.deploy.yml`
             layer = os.path.relpath(path, os.path.dirname(main) or ".")
@@ -64,9 +63,23 @@ def compose_projects(files: list[tuple[str, YMap]], compose_files: list[str], en
         env = compose.load_env(directory, env_files, use_env, notices)
         group = compose.build_project([(p, by_path[p]) for p in project], env, notices)
         if len(project) > 1 and project != explicit and not compose.is_override_name(os.path.basename(project[1])):
-            group.id = " + ".join(project)  # an overlay project: name both, as the main file alone is one too
+            group.id = JOIN.join(project)  # an overlay project: name both, as the main file alone is one too
         groups.append(group)
     return groups
+
+
+def _ancestor_main(path: str, root: YMap, mains: dict[str, str], by_path: dict[str, YMap]) -> str | None:
+    """The nearest main file in an ancestor directory that ``path`` is a layer of."""
+    directory = os.path.dirname(path)
+    while directory:
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+        main = mains.get(directory)
+        if main is not None:
+            return main if _layer(root, by_path[main]) else None
+    return None
 
 
 def _overlay(root: YMap, main: YMap, name: str) -> bool:
@@ -106,3 +119,14 @@ def _is_main_for_override(name: str) -> bool:
     """``compose.yaml`` takes ``compose.override.yaml``; ``compose.prod.yaml`` does not."""
     stem = name.rsplit(".", 1)[0]
     return stem in ("compose", "docker-compose")
+
+
+#: how an overlay project's id joins its files (``compose.yaml + compose.prod.yaml``)
+JOIN = " + "
+
+
+def overlay_main(group: Group) -> str | None:
+    """The main file of an overlay or layer project, None for any other group."""
+    if group.kind != "compose" or JOIN not in group.id:
+        return None
+    return group.id.split(JOIN, 1)[0]
