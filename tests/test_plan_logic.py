@@ -300,11 +300,20 @@ def test_none_names_the_binding_constraints() -> None:
 
 
 def test_none_when_not_even_one_worker_fits_the_memory() -> None:
-    r = plan_one(numbers(workers=1, per_worker=5, per_worker_terms=(), memory=256 * MI))
-    # 256Mi ÷ 512Mi = 0
+    r = plan_one(numbers(workers=1, per_worker=5, per_worker_terms=(), memory=256 * MI,
+                         memory_per_worker_source="config memory-per-worker"))
+    # 256Mi ÷ 512Mi (configured) = 0
     assert (r.next_step, r.by_memory.value) == (NONE, 0)
-    assert r.reasons == (("no worker fits in a pod (by_memory: 256Mi memory limit ÷ 512Mi per worker (assumed) = "
-                         "0 workers (rounded down)): fix that limit first"),)
+    assert r.reasons == (("no worker fits in a pod (by_memory: 256Mi memory limit ÷ 512Mi per worker (config "
+                         "memory-per-worker) = 0 workers (rounded down)): fix that limit first"),)
+
+
+def test_an_assumed_size_above_the_whole_limit_is_no_ceiling() -> None:
+    """A service that runs in 256Mi says its workers are smaller than the 512Mi guess (SL006 agrees)."""
+    r = plan_one(numbers(workers=1, per_worker=5, per_worker_terms=(), memory=256 * MI))
+    assert r.by_memory.value is None and r.next_step != NONE
+    assert r.by_memory.reason == ("512Mi per worker (assumed) is more than the whole 256Mi limit: set "
+                                  "memory-per-worker to size workers by memory")
 
 
 def test_daemonset_replicas_are_not_a_knob() -> None:
@@ -315,11 +324,13 @@ def test_daemonset_replicas_are_not_a_knob() -> None:
 
 # --- ceilings -----------------------------------------------------------------------------------
 
-def test_cpu_ceiling_rounds_down_and_takes_the_parameters() -> None:
+def test_cpu_ceiling_counts_whole_workers_as_sl005_does_and_takes_the_parameters() -> None:
     r = plan_one(numbers(cpu=0.35))  # 2 × 0.35 + 1 = 1.7
-    assert (r.by_cpu.value, r.by_cpu.reason) == (1, "2 × 0.35 CPU + 1 = 1.7, so 1 worker")
+    assert (r.by_cpu.value, r.by_cpu.reason) == (2, "2 × 0.35 CPU + 1 = 1.7, so 2 whole workers")
     r = plan_one(numbers(cpu=2.5), per_core=1, extra=0)  # 1 × 2.5 + 0
-    assert (r.by_cpu.value, r.by_cpu.reason) == (2, "1 × 2.5 CPU + 0 = 2.5, so 2 workers")
+    assert (r.by_cpu.value, r.by_cpu.reason) == (3, "1 × 2.5 CPU + 0 = 2.5, so 3 whole workers")
+    r = plan_one(numbers(cpu=2.0))
+    assert (r.by_cpu.value, r.by_cpu.reason) == (5, "2 × 2 CPU + 1 = 5 workers")
 
 
 def test_every_ceiling_unknown_says_why() -> None:

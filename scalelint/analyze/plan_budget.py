@@ -118,19 +118,20 @@ def _rounded(exact: bool) -> str:
 
 
 def cpu_ceiling(n: Numbers, per_core: float, extra: float) -> Ceiling:
-    """``floor(per_core × CPU limit + extra)``: gunicorn's guidance for workers on a CPU budget."""
+    """``ceil(per_core × CPU limit + extra)``: gunicorn's guidance for workers on a CPU budget, in whole
+    workers as SL005 counts them (2 × 0.4 + 1 = 1.8 allows 2)."""
     if n.cpu_limit is None:
         return Ceiling(None, "no CPU limit")
     if not n.cpu_limit.known or n.cpu_limit.value is None:
         return Ceiling(None, _why(n.cpu_limit, "CPU limit"))
     cpu = float(n.cpu_limit.value)
     raw = per_core * cpu + extra
-    v = max(0, math.floor(raw + 1e-9))  # 2 × 0.35 + 1 must not become 1.6999…
+    v = max(1, math.ceil(raw - 1e-9))  # 2 × 0.35 + 1 must not become 1.7000…1 and round up past 2
     exact = abs(raw - round(raw)) < 1e-9
     sum_text = f"{per_core:g} × {cpu:g} CPU + {extra:g}"
     if exact:
         return Ceiling(v, f"{sum_text} = {plural(v, 'worker')}")
-    return Ceiling(v, f"{sum_text} = {raw:g}, so {plural(v, 'worker')}")
+    return Ceiling(v, f"{sum_text} = {raw:g}, so {plural(v, 'whole worker')}")
 
 
 def memory_ceiling(n: Numbers) -> Ceiling:
@@ -144,6 +145,10 @@ def memory_ceiling(n: Numbers) -> Ceiling:
     if per <= 0:
         return Ceiling(None, "memory-per-worker is 0: memory does not limit workers", limited=False)
     v = limit // per
+    if v == 0 and n.memory_per_worker_source == "assumed":
+        # the service runs in less than one guessed worker: its workers are smaller, the guess is wrong here
+        return Ceiling(None, f"{size(per)} per worker (assumed) is more than the whole {size(limit)} limit: "
+                             "set memory-per-worker to size workers by memory")
     return Ceiling(v, f"{size(limit)} memory limit ÷ {size(per)} per worker ({n.memory_per_worker_source}) = "
                       f"{plural(v, 'worker')}{_rounded(limit % per == 0)}")
 
