@@ -119,3 +119,15 @@ def test_pooler_shares_count_for_direct_clients_and_the_client_limit_for_pooled_
     assert api["max_replicas_by_budget"] == 800 // (4 * 25)
     assert api["max_workers"]["by_budget"] == 800 // (3 * 25)
     assert any("800 available on pgbouncer's client limit" in r for r in api["reasons"])
+
+
+def test_a_pdb_min_available_sets_the_planned_replica_floor(tmp_path: Path) -> None:
+    """minAvailable: 2 needs 3 replicas (SL004 says so too): the plan does not stop at 2."""
+    text = (ROOT / "tests/fixtures/SL004/bad/pdb-min-available-2.yaml").read_text()
+    write(tmp_path, {"deploy.yaml": text.replace("image: ghcr.io/acme/checkout:3.2.0",
+                                                 'image: ghcr.io/acme/checkout:3.2.0\n          command: '
+                                                 '["gunicorn", "app:app", "-w", "2"]')})
+    doc = plan_json(str(tmp_path))
+    checkout = row(doc, "shop/checkout")
+    assert checkout["next_step"] == "replicas"
+    assert checkout["reasons"][0] == "HA required (PodDisruptionBudget checkout selects it): run 3 replicas, not 2"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from scalelint.model import Workload
+from scalelint.model import Disruption, Workload
 
 _HA_GLOB_KINDS = {"Deployment", "StatefulSet", "service"}
 
@@ -18,3 +18,13 @@ def ha_reasons(wl: Workload, patterns: list[str]) -> list[str]:
                 reasons.append(f"config ha-required: {pattern!r}")
                 break
     return reasons
+
+
+def needed_replicas(wl: Workload, least: int) -> tuple[int, Disruption | None]:
+    """At least ``least`` pods, and one more than the largest count ``minAvailable`` of a PDB selecting it
+    (with exactly minAvailable pods, none may be evicted); the PDB that decides, if one does."""
+    pdbs = [p for p in wl.disruption_budgets if p.min_available is not None]
+    top = max(pdbs, key=lambda p: p.min_available or 0, default=None)
+    if top is not None and (top.min_available or 0) + 1 > least:
+        return (top.min_available or 0) + 1, top
+    return least, None

@@ -45,7 +45,7 @@ def plan_one(n: Numbers, *, min_replicas: int = 2, per_core: float = 2, extra: f
         by_budget=budget_fit(x, "workers"), max_replicas=budget_fit(x, "replicas"), pool=budget_fit(x, "pool"),
     )
     used = uses(x)
-    step, reasons = decide(x, c, used, min_replicas)
+    step, reasons = decide(x, c, used, max(min_replicas, n.ha_min_replicas))
     return PlanRow(
         workload=n.workload, kind=n.kind, group=n.group, location=n.location,
         replicas_min=x.replicas_min, replicas=x.replicas, hpa=n.hpa, workers=x.workers, per_worker=x.per_worker,

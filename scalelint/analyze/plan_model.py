@@ -62,6 +62,8 @@ class Numbers:
     stateful: bool
     databases: tuple[DatabaseShare, ...]
     per_worker_terms: tuple[int, ...] = ()
+    #: replicas a PodDisruptionBudget's minAvailable needs (minAvailable + 1); 0: only SL004's min-replicas
+    ha_min_replicas: int = 0
 
 
 @dataclass(frozen=True)

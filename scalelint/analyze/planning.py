@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from scalelint.analyze.availability import ha_reasons
+from scalelint.analyze.availability import ha_reasons, needed_replicas
 from scalelint.analyze.budget import Budget, Client, PoolerLoad
 from scalelint.analyze.facts import Facts, ReplicaRange
 from scalelint.analyze.links import Pool
@@ -95,6 +95,7 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
             stateful=(_hint(wl, "stateful", STATEFUL_ANNOTATION) or "").lower() == "true"
             or wl.kind == "StatefulSet",
             databases=tuple(shares), per_worker_terms=terms,
+            ha_min_replicas=needed_replicas(wl, 0)[0] if reasons else 0,
         ))
     return out
 

@@ -259,6 +259,9 @@ class Disruption:
     loc: Loc
     selector: dict[str, str] | None  # None: selector absent or uses expressions we cannot read
     expressions: list[Any] = field(default_factory=list)
+    #: ``minAvailable`` when it is a count (not a percentage): fewer than count + 1 pods block every drain
+    min_available: int | None = None
+    min_available_loc: Loc | None = None
 
 
 @dataclass(slots=True)

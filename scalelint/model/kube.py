@@ -344,6 +344,8 @@ def model_object(obj: YMap, path: str, keep_raw: bool = True) -> Modeled:
     elif kind == "PodDisruptionBudget":
         selector, exprs = _selector(get_map(spec, "selector"))
         part = Disruption(name, namespace, loc, selector, exprs)
+        if spec is not None and type(spec.get("minAvailable")) is int:  # a count, not "50%" (nor a bool)
+            part.min_available, part.min_available_loc = spec["minAvailable"], loc_value(spec, "minAvailable", path)
     elif kind == "Service":
         part = Service(name, namespace, loc, _str_map(get_map(spec, "selector")), _service_ports(spec))
     elif kind == "ConfigMap":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from scalelint.analyze.availability import ha_reasons
+from scalelint.analyze.availability import ha_reasons, needed_replicas
 from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding, Loc
 from scalelint.model import Val, Workload
@@ -26,23 +26,29 @@ class HaReplicas(Template):
     defaults: ClassVar[dict[str, Any]] = {"min-replicas": 2}
 
     def check(self, ctx: Context, rule: BoundRule) -> Iterator[Finding]:
-        need = rule.params["min-replicas"]
+        least = rule.params["min-replicas"]
         for wl in ctx.group.workloads:
             if wl.kind == "DaemonSet":
                 continue
             reasons = ha_reasons(wl, ctx.config.ha_required)
             if not reasons:
                 continue
+            need, pdb = needed_replicas(wl, least)
             low = ctx.facts.replica_range(wl).min
             if not low.known or low.value is None or low.value >= need:
                 continue
             source = _source(wl, low)
             loc = low.loc if low.loc is not None and low.loc.line else wl.loc
             plural = "s" if low.value != 1 else ""
+            why = (f" (PodDisruptionBudget {pdb.name} minAvailable: {pdb.min_available}: with fewer, no pod may "
+                   "ever be evicted and node drains block)") if pdb is not None else ""
+            rel = _related(wl, loc)
+            if pdb is not None and pdb.min_available_loc is not None:
+                rel += related(pdb.min_available_loc, f"minAvailable: {pdb.min_available}")
             yield rule.finding(
                 f"{_label(wl)} must be highly available ({'; '.join(reasons)}) but can run "
-                f"{low.value} replica{plural} ({source}); needs at least {need}",
-                loc, wl.ref, related=_related(wl, loc),
+                f"{low.value} replica{plural} ({source}); needs at least {need}{why}",
+                loc, wl.ref, related=rel,
                 fix=_fix(wl, need),
             )
 
@@ -97,6 +103,9 @@ def _related(wl: Workload, loc: Loc) -> list:
 
 def _fix(wl: Workload, need: int) -> str:
     if wl.autoscaler is not None:
+        top = wl.autoscaler.max_replicas
+        if top.known and top.value is not None and int(top.value) < need:
+            return f"set minReplicas: {need} and maxReplicas: {need} or more on HPA {wl.autoscaler.name}"
         return f"set minReplicas: {need} on HPA {wl.autoscaler.name}"
     if wl.kind == "service":
         return f"set deploy.replicas: {need}"
