@@ -17,14 +17,18 @@ cannot disagree about a number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scalelint.analyze.databases import Database
 from scalelint.analyze.links import Endpoint, Pool
 from scalelint.analyze.poolers import CLIENT_LIMIT_NAME, Pooler
 from scalelint.findings import Loc
 from scalelint.model import Service, State, Val, Workload
-from scalelint.sources.poolers import Pool as PoolerPool
-from scalelint.sources.poolers import PoolUse, plan_pools
+from scalelint.sources import poolers as poolerlib
+
+if TYPE_CHECKING:
+    from scalelint.sources.poolers import Pool as PoolerPool
+    from scalelint.sources.poolers import PoolUse
 
 
 @dataclass
@@ -182,7 +186,7 @@ class PoolerLoad:
             return []
         out: dict[tuple[str, str], tuple[PoolerPool, list[Client]]] = {}
         for client, use in zip(self.clients, self.uses):
-            for pool in plan_pools(self.pooler.settings, [use])[0]:
+            for pool in poolerlib.plan_pools(self.pooler.settings, [use])[0]:
                 out.setdefault((pool.database, pool.user), (pool, []))[1].append(client)
         return list(out.values())
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from scalelint.analyze.launch import Found
 from scalelint.analyze.links import Pool
 from scalelint.findings import Notice
 from scalelint.model import State, Val, default, known, unknown
 from scalelint.sources.chain import Launch, Process
-from scalelint.sources.python import Connections, app_module, read_connections
+
+if TYPE_CHECKING:
+    from scalelint.sources.python import Connections
 
 
 def python_root(found: Found, launch: Launch, modules: list[str]) -> tuple[str, dict[str, str]]:
@@ -53,6 +56,10 @@ def pools(found: Found, launch: Launch, groups: tuple[Process, ...], env: Mappin
           scheme: str | None, notices: list[Notice]) -> list[Pool] | None:
     """One pool per process group (Django's depends on each group's threads); None when the source
     names no database library, and the caller assumes."""
+    # the Python reader is imported only for a workload whose source is read: a run without one
+    # (a Kubernetes tree, --no-sources) does not pay for it at start-up
+    from scalelint.sources.python import app_module, read_connections
+
     settings = env.get("DJANGO_SETTINGS_MODULE")
     modules = [m for m in (app_module(g.app) for g in groups) if m]
     if settings is not None and settings.known and settings.value:

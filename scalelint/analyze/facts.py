@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from scalelint.analyze import databases as dbmod
 from scalelint.analyze.budget import Budget, Client, PoolerLoad, PoolerShare, Via
@@ -24,7 +25,9 @@ from scalelint.config import Config
 from scalelint.findings import Notice
 from scalelint.model import Container, Group, Service, Val, Workload, default
 from scalelint.sources.chain import Launch
-from scalelint.sources.poolers import Backend
+
+if TYPE_CHECKING:
+    from scalelint.sources.poolers import Backend
 
 #: per-workload memory one worker needs (SL006, ``plan``)
 MEMORY_ANNOTATION = "scalelint.io/memory-per-worker"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from scalelint.analyze.databases import Database, operator_service_owners
@@ -35,7 +35,10 @@ from scalelint.analyze.poolers import Pooler
 from scalelint.load.spans import find_after
 from scalelint.model import References, Service, State, Val, default, known
 from scalelint.model.kube import WORKLOAD_KINDS
-from scalelint.sources.poolers import Backend, Pool, PoolerSettings, PoolUse, plan_pools, server_connections_per_replica
+from scalelint.sources import poolers as poolerlib
+
+if TYPE_CHECKING:
+    from scalelint.sources.poolers import Backend, Pool, PoolerSettings, PoolUse
 
 __all__ = [
     "LOCAL_HOSTS", "Routed", "client_port", "client_use", "cluster_service_owners", "kube_reach",
@@ -156,9 +159,9 @@ def split(settings: PoolerSettings, uses: list[PoolUse], reached: list[tuple[Bac
         here = [b for b, found in reached if any(db is routed.database for db in found)]
         mine = [uses[i] for i in routed.clients]
         scoped = dataclasses.replace(settings, backends=here)
-        routed.server = server_connections_per_replica(scoped, mine)
+        routed.server = poolerlib.server_connections_per_replica(scoped, mine)
         if settings.kind == "pgbouncer":
-            routed.pools = plan_pools(scoped, mine)[0]
+            routed.pools = poolerlib.plan_pools(scoped, mine)[0]
     order = {id(db): i for i, db in enumerate(everywhere)}
     return sorted(out.values(), key=lambda r: order[id(r.database)])
 
@@ -179,7 +182,7 @@ def client_use(env: Mapping[str, Val[str]], ep: Endpoint) -> PoolUse:
         user = next((t for n in _USER_VARS if (t := _text(env.get(n)))), None)
     if database is None:
         database = next((t for n in _NAME_VARS if (t := _text(env.get(n)))), None)
-    return PoolUse(database, user)
+    return poolerlib.PoolUse(database, user)
 
 
 def client_port(env: Mapping[str, Val[str]], ep: Endpoint) -> Val[int] | None:

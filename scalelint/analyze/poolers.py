@@ -26,6 +26,7 @@ import os
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scalelint.analyze.databases import Database
 from scalelint.findings import Loc, Notice, ObjectRef
@@ -44,17 +45,12 @@ from scalelint.model import (
     loc_value,
     unknown,
 )
+from scalelint.sources import poolers as poolerlib
 from scalelint.sources.chain_files import read_limited
-from scalelint.sources.poolers import (
-    Locate,
-    MountedConfig,
-    PoolerImage,
-    PoolerSettings,
-    config_paths,
-    read_container_pooler,
-    read_operator_poolers,
-    recognize_image,
-)
+from scalelint.sources.poolers.recognize import recognize_image
+
+if TYPE_CHECKING:
+    from scalelint.sources.poolers import Locate, MountedConfig, PoolerImage, PoolerSettings
 
 __all__ = ["CLIENT_LIMIT_NAME", "Pooler", "cluster_database", "find_poolers"]
 
@@ -106,7 +102,7 @@ def find_poolers(group: Group, env_of: Callable[[Workload, Container], Mapping[s
             if why:
                 settings = _unreadable(ident, why, where or image_loc)
             else:
-                read = read_container_pooler(c.image, env, mounted=mounted, image_loc=image_loc)
+                read = poolerlib.read_container_pooler(c.image, env, mounted=mounted, image_loc=image_loc)
                 if read is None:  # pragma: no cover - recognize_image said it is one
                     continue
                 settings = read
@@ -122,7 +118,7 @@ def find_poolers(group: Group, env_of: Callable[[Workload, Container], Mapping[s
         if obj.raw is None or (obj.kind, obj.api_version.split("/", 1)[0]) not in _OPERATOR_KINDS:
             continue
         stray: list[Notice] = []
-        for settings in read_operator_poolers(obj.raw, _locator(obj), path=obj.path, notices=stray):
+        for settings in poolerlib.read_operator_poolers(obj.raw, _locator(obj), path=obj.path, notices=stray):
             name = settings.services[0] if settings.services else settings.name or obj.name
             replicas, hpa = _operator_replicas(group, obj, settings)
             found.append(Pooler(name, settings, obj.loc, ObjectRef(obj.kind, obj.name, obj.namespace), obj.path,
@@ -191,7 +187,7 @@ def _included(settings: PoolerSettings, where: Loc) -> None:
 
 def _unreadable(ident: PoolerImage, why: str, where: Loc) -> PoolerSettings:
     """Settings that a mounted file decides but scalelint cannot read: every number unknown."""
-    settings = PoolerSettings(ident.kind, ident.flavour, source="unknown")
+    settings = poolerlib.PoolerSettings(ident.kind, ident.flavour, source="unknown")
     for attr in _NUMBERS:
         setattr(settings, attr, unknown(where, why))
     if ident.kind == "pgpool":
@@ -207,7 +203,7 @@ def _unreadable(ident: PoolerImage, why: str, where: Loc) -> PoolerSettings:
 def _mounted(group: Group, wl: Workload, c: Container, ident: PoolerImage,
              env: Mapping[str, Val[str]]) -> tuple[MountedConfig | None, str, Loc | None]:
     """The configuration file mounted at one of the image's config paths, or why it cannot be read."""
-    for target in config_paths(ident, env):
+    for target in poolerlib.config_paths(ident, env):
         if group.kind == "compose":
             got = _compose_file(c, target)
         else:
@@ -239,7 +235,7 @@ def _compose_file(c: Container, target: str) -> tuple[MountedConfig | None, str,
         text, why = read_limited(path)
         if text is None:
             return None, f"{path}, mounted at {target}: {why}", m.loc
-        return MountedConfig(text, path, target=target), "", m.loc
+        return poolerlib.MountedConfig(text, path, target=target), "", m.loc
     return None
 
 
@@ -273,7 +269,7 @@ def _kube_file(group: Group, wl: Workload, c: Container, target: str) -> tuple[M
             return None, f"ConfigMap {cm_name} has no key {key} for the subPath mounted at {target}", vm.loc
         spot = cm.data_spots.get(key)
         first = spot.at(0) if spot is not None else cm.data_locs.get(key, cm.loc)
-        return MountedConfig(cm.data[key], first.path, target=target, line_offset=first.line - 1,
+        return poolerlib.MountedConfig(cm.data[key], first.path, target=target, line_offset=first.line - 1,
                              column_offset=first.column - 1), "", vm.loc
     return None
 

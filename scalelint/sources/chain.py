@@ -34,6 +34,7 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scalelint.findings import Loc, Notice
 from scalelint.model import Val, unknown
@@ -41,11 +42,14 @@ from scalelint.model import Val, unknown
 from . import argv as argvmod
 from .chain_files import Root, copied_names, read_limited
 from .chain_programs import Programs, looks_like_script, scriptish, shell_script_index
-from .dockerfile import Dockerfile, Stage, parse_dockerfile
 from .located import ArgOrigin, FileOrigin, Span, Word, WordBuilder
-from .script import ScriptResult, run_script
 from .servers import Process
 from .servers_config import Opened
+
+if TYPE_CHECKING:
+    # read only when a build context or a shell script is met: not every run pays for their import
+    from .dockerfile import Dockerfile, Stage
+    from .script import ScriptResult
 
 __all__ = ["Arg", "Launch", "Process", "Source", "resolve"]
 
@@ -186,6 +190,8 @@ class _Resolver:
             self.missing = f"Dockerfile {path} {why}"
             self.notice(self.missing, Loc(path))
             return
+        from .dockerfile import parse_dockerfile
+
         self.dockerfile = parse_dockerfile(text, path)
         self.stage = self.dockerfile.stage(source.target)  # may add a notice: an unknown target
         self.notices.extend(self.dockerfile.notices)
@@ -333,6 +339,8 @@ class _Resolver:
             nested = shell_script_index(texts)
         if nested is not None:
             name = argv[nested + 1] if nested + 1 < len(argv) else None
+            from .script import run_script
+
             result = run_script(argv[nested], argv[nested + 2:], env, name=name, cwd=cwd,
                                 is_server=self.programs.is_server, include=self._include)
             return self.after_script(result, argv[nested].loc(0), depth, main)
@@ -380,6 +388,8 @@ class _Resolver:
         self.steps.append((f"script {opened.origin.path}", Loc(opened.origin.path, 1, 1)))
         self.active.add(key)
         try:
+            from .script import run_script
+
             result = run_script(opened.origin.word(), words[1:], env, name=words[0], cwd=cwd,
                                 is_server=self.programs.is_server, include=self._include)
             return self.after_script(result, Loc(opened.origin.path, 1, 1), depth, main)

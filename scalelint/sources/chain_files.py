@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from typing import TYPE_CHECKING
 
-from .dockerfile import Stage
+if TYPE_CHECKING:
+    from .dockerfile import Stage
 
 __all__ = ["MAX_BYTES", "Root", "copied_names", "read_limited"]
 

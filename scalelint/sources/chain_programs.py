@@ -19,7 +19,6 @@ from scalelint.model import Val, unknown
 from . import argv as argvmod
 from .chain_files import Root
 from .located import Word
-from .script import run_script
 from .servers import Child, Found, Process, daphne, fastapi, granian, gunicorn, hypercorn, uvicorn
 from .servers_config import Ctx, Opened
 from .servers_more import celery, devserver, flower, honcho, one_process, rq, supervisord, unit, uwsgi
@@ -234,6 +233,8 @@ class Programs:
         """A command a process manager starts: read like ``sh -c``, multiplied by its count."""
         chain = self.chain
         child_env = {**env, **child.env}
+        from .script import run_script  # a shell script's reader: imported when one is met
+
         result = run_script(child.command, [], child_env, cwd=child.cwd, is_server=self.is_server,
                             include=chain._include)
         chain.notices.extend(result.notices)

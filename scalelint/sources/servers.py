@@ -18,7 +18,6 @@ from scalelint.model import Val, default, known, unknown
 
 from .located import Word
 from .servers_config import Ctx, to_int
-from .servers_python import read_python_settings
 
 __all__ = [
     "Child", "Found", "Opt", "Process", "daphne", "fastapi", "granian", "gunicorn", "hypercorn", "last",
@@ -245,6 +244,8 @@ def _gunicorn_config(
         why = f"gunicorn config {path!r} not read ({opened.reason}): it may set them"
         return {k: (unknown(where, why), None, None) for k in ("workers", "threads")}
     ctx.steps.append((f"gunicorn config {opened.path}", Loc(opened.origin.path, 1, 1)))
+    from .servers_python import read_python_settings  # a gunicorn.conf.py: imported when one is read
+
     conf = read_python_settings(opened.origin, ctx.env, _GUNICORN_KEYS)
     if conf.error is not None:
         ctx.notice(f"gunicorn config {opened.path}: {conf.error}", Loc(opened.origin.path, 1, 1))

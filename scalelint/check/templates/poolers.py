@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scalelint.analyze.budget import Client, PoolerLoad, client_related, client_terms
 from scalelint.analyze.pooler_links import refuses
@@ -23,7 +23,10 @@ from scalelint.analyze.poolers import CLIENT_LIMIT_NAME, Pooler
 from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding, Loc, ObjectRef, Related
 from scalelint.model import Service, State, Val
-from scalelint.sources.poolers import PoolerSettings, session_starvation
+from scalelint.sources import poolers as poolerlib
+
+if TYPE_CHECKING:
+    from scalelint.sources.poolers import PoolerSettings
 
 _NO_PARAMS: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {}}
 
@@ -129,7 +132,7 @@ class PoolerSessionStarvation(Template):
                 if pool.mode != "session":
                     continue
                 demand = sum(c.demand for c in clients if c.demand is not None)
-                excess = session_starvation(demand, pool.pool_size, pool.reserve_pool_size, reps)
+                excess = poolerlib.session_starvation(demand, pool.pool_size, pool.reserve_pool_size, reps)
                 if excess > 0:
                     yield self._finding(rule, load, pool.database, pool.user, clients, demand, excess,
                                         (pool.pool_size, pool.reserve_pool_size))

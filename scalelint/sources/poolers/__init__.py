@@ -40,26 +40,59 @@ and :func:`server_connections_per_replica` to apply them to a reader's result.
 """
 from __future__ import annotations
 
-from .arithmetic import (
-    Pool,
-    PoolUse,
-    client_capacity,
-    client_limit_exceeded,
-    database_demand,
-    pgpool_server_connections,
-    plan_pools,
-    proxysql_server_connections,
-    server_connections,
-    server_connections_per_replica,
-    session_starvation,
-)
-from .images import CONFIG_PATHS, PoolerImage, config_paths, image_name, read_container_pooler, recognize_image
-from .ini import IniEntry, IniFile, parse_connstring, parse_pgbouncer_ini
-from .model import Backend, DatabaseEntry, Locate, MountedConfig, PoolerSettings, Problem, UserEntry
-from .operators import read_operator_poolers
-from .pgbouncer import PGBOUNCER_DEFAULTS, PGBOUNCER_SETTINGS, settings_from_entries, settings_from_ini
-from .pgpool import parse_pgpool_conf
-from .proxysql import parse_libconfig
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: where each public name lives. The package imports its modules on first use (PEP 562): every run
+#: asks whether an image is a pooler (:mod:`.recognize`, cheap), few runs meet one, and the readers
+#: and their models are a measurable part of a one-file run's start-up.
+_HOME = {
+    "arithmetic": ("Pool", "PoolUse", "client_capacity", "client_limit_exceeded", "database_demand",
+                   "pgpool_server_connections", "plan_pools", "proxysql_server_connections", "server_connections",
+                   "server_connections_per_replica", "session_starvation"),
+    "images": ("config_paths", "read_container_pooler"),
+    "recognize": ("CONFIG_PATHS", "PoolerImage", "image_name", "recognize_image"),
+    "ini": ("IniEntry", "IniFile", "parse_connstring", "parse_pgbouncer_ini"),
+    "model": ("Backend", "DatabaseEntry", "Locate", "MountedConfig", "PoolerSettings", "Problem", "UserEntry"),
+    "operators": ("read_operator_poolers",),
+    "pgbouncer": ("PGBOUNCER_DEFAULTS", "PGBOUNCER_SETTINGS", "settings_from_entries", "settings_from_ini"),
+    "pgpool": ("parse_pgpool_conf",),
+    "proxysql": ("parse_libconfig",),
+}
+_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .arithmetic import (
+        Pool,
+        PoolUse,
+        client_capacity,
+        client_limit_exceeded,
+        database_demand,
+        pgpool_server_connections,
+        plan_pools,
+        proxysql_server_connections,
+        server_connections,
+        server_connections_per_replica,
+        session_starvation,
+    )
+    from .images import config_paths, read_container_pooler
+    from .ini import IniEntry, IniFile, parse_connstring, parse_pgbouncer_ini
+    from .model import Backend, DatabaseEntry, Locate, MountedConfig, PoolerSettings, Problem, UserEntry
+    from .operators import read_operator_poolers
+    from .pgbouncer import PGBOUNCER_DEFAULTS, PGBOUNCER_SETTINGS, settings_from_entries, settings_from_ini
+    from .pgpool import parse_pgpool_conf
+    from .proxysql import parse_libconfig
+    from .recognize import CONFIG_PATHS, PoolerImage, image_name, recognize_image
 
 __all__ = [
     "CONFIG_PATHS", "PGBOUNCER_DEFAULTS", "PGBOUNCER_SETTINGS", "Backend", "DatabaseEntry", "IniEntry", "IniFile",
