@@ -266,6 +266,44 @@ def test_a_named_file_reports_what_it_breaks_and_nothing_else(tmp_path: Path,
     assert code == 1 and "SL001" in out and "SL003" not in out
 
 
+_CHATTY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+        - name: web
+          image: acme/{name}:1
+          env:
+            - {{name: LOG_LEVEL, value: info}}
+            - {{name: WORKER_CLASS, value: sync}}
+            - {{name: DB_HOST, value: {host}}}
+            - name: POD_NAME
+              valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}
+"""
+
+
+def test_plain_env_words_and_field_paths_bring_no_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Env values such as ``info`` or ``sync`` and field paths such as ``metadata.name`` are in every
+    sibling of a real repository; they name no object, so they never make a sibling context. A host
+    variable's plain value (``DB_HOST: pgmain``) does name one, and brings the file that defines it."""
+    write(tmp_path, {
+        ".git/HEAD": "",
+        "deploy/api.yaml": _CHATTY.format(name="api", ns="shop", host="pgmain"),
+        "deploy/others.yaml": "---\n".join(_CHATTY.format(name=f"svc-{i}", ns="tools", host="cache")
+                                           for i in range(200)),
+    })
+    monkeypatch.chdir(tmp_path)
+    assert lint_paths("deploy/api.yaml").result.files == 1
+    (tmp_path / "deploy" / "pg.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: pgmain, namespace: shop}\nspec: {ports: [{port: 5432}]}\n")
+    assert lint_paths("deploy/api.yaml").result.files == 2
+
+
 def test_a_named_database_file_finds_its_clients(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Lowering max_connections breaks a budget whose clients live elsewhere: they are read as context."""
     for name, source in {"deployment/api.yaml": "split-by-kind/deployment/api.yaml",

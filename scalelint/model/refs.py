@@ -63,9 +63,10 @@ def referenced_names(parts: Iterable[Any]) -> set[str]:
                 out.update(ref.name for ref, _ in c.env_from if ref.source != "env_file")
                 for var in c.env:
                     if var.ref is not None:
-                        out.add(var.ref.name)
+                        if var.ref.source in ("configmap", "secret"):  # not a field path (metadata.name)
+                            out.add(var.ref.name)
                     elif var.value:
-                        out.update(_hosts(var.value))
+                        out.update(_hosts(var.name, var.value))
         else:
             for attr in ("selector", "target_name"):
                 value = getattr(part, attr, None)
@@ -76,9 +77,15 @@ def referenced_names(parts: Iterable[Any]) -> set[str]:
     return out
 
 
-def _hosts(value: str) -> set[str]:
+#: a variable whose plain value (``db``, ``db:5432``) names a host: DB_HOST, POSTGRES_SERVER, REDIS_ADDR,
+#: PGPOOL_BACKEND_NODES... Other plain values (LOG_LEVEL=info, WORKER_CLASS=sync) are not names of objects,
+#: and a word that common would make every large sibling file context.
+_HOST_VAR = re.compile(r"HOST|SERVER|ADDR|ENDPOINT|NODES|BACKEND|SERVICE", re.IGNORECASE)
+
+
+def _hosts(var: str, value: str) -> set[str]:
     hosts = set(_HOST_IN_URL.findall(value))
-    if _BARE_HOST.match(value.strip()):
+    if _HOST_VAR.search(var) and _BARE_HOST.match(value.strip()):
         hosts.add(value.strip().split(":", 1)[0])
     return hosts | {h.split(".", 1)[0] for h in hosts}
 
