@@ -433,3 +433,31 @@ def test_align_any_lines_stays_inside_the_template(stream: list[str], template: 
     for line in range(1, len(stream) + 2):
         tl, tc = fn((line, 3))
         assert (tl, tc) == (1, 1) or (1 <= tl <= len(template) and tc >= 1)
+
+
+@pytest.mark.parametrize("message, expected", [
+    # kustomize v5 through kubectl 1.31: a base listing a file that is not there
+    (("accumulating resources: accumulation err='accumulating resources from '../../base': 'k8s/base' must "
+     "resolve to a file': recursed accumulation of path 'k8s/base': accumulating resources: accumulation "
+     "err='accumulating resources from 'config.yaml': evalsymlink failure on 'k8s/base/config.yaml' : lstat "
+     "k8s/base/config.yaml: no such file or directory': must build at directory: not a valid directory: "
+     "evalsymlink failure on 'k8s/base/config.yaml' : lstat k8s/base/config.yaml: no such file or directory"),
+     "k8s/base/config.yaml: no such file or directory (reached through ../../base)"),
+    # a directory without a kustomization
+    (("accumulating resources: accumulation err='accumulating resources from '../../base': 'kz/base' must "
+     "resolve to a file': couldn't make target for path 'kz/base': unable to find one of 'kustomization.yaml', "
+     "'kustomization.yml' or 'Kustomization' in directory 'kz/base'"),
+     "no kustomization.yaml, kustomization.yml or Kustomization in kz/base (reached through ../../base)"),
+    # a patch of a component
+    (("accumulating components: accumulateDirectory: \"recursed accumulation of path 'm/components/ha': "
+     "trouble configuring builtin PatchTransformer with config: ` path: patch.yaml `: failed to get the patch "
+     "file from path(patch.yaml): evalsymlink failure on 'm/components/ha/patch.yaml' : lstat "
+     "m/components/ha/patch.yaml: no such file or directory\""),
+     "m/components/ha/patch.yaml: no such file or directory"),
+    # a cause it does not know: as kustomize said it
+    ('accumulating resources: "x" missing', 'accumulating resources: "x" missing'),
+])
+def test_kustomize_cause_comes_first(message: str, expected: str) -> None:
+    from scalelint.render.run import kustomize_cause
+
+    assert kustomize_cause(message) == expected

@@ -215,3 +215,28 @@ def test_kubectl_kustomize_overlay_findings_point_at_the_patch(kubectl_only: str
         assert [r["message"] for r in finding["related"] if r["message"].startswith("rendered")] == [
             "rendered by kustomize/overlays/prod/kustomization.yaml"]
     assert report["notices"] == []
+
+
+def test_kubectl_kustomize_error_names_the_missing_file_first(kubectl_only: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """kustomize nests a missing file three levels deep in its error; the SL000 says the file first,
+    then the kustomization entries that led to it, at the overlay's entry."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n  - deployment.yaml\n  - service.yaml\n")
+    (tmp_path / "base" / "deployment.yaml").write_text((FIXTURES / "kustomize/base/deployment.yaml").read_text())
+    (tmp_path / "overlays" / "prod").mkdir(parents=True)
+    (tmp_path / "overlays" / "prod" / "kustomization.yaml").write_text("namespace: prod\nresources:\n  - ../../base\n")
+    (tmp_path / "overlays" / "empty").mkdir()
+    (tmp_path / "overlays" / "empty" / "kustomization.yaml").write_text("resources:\n  - ../../nothing-here\n")
+    (tmp_path / "nothing-here").mkdir()
+    monkeypatch.chdir(tmp_path)
+    status, report = check("overlays")
+    assert status == 1
+    by_path = {f["path"]: f for f in report["findings"] if f["code"] == "SL000"}
+    prod = by_path["overlays/prod/kustomization.yaml"]
+    assert (prod["line"], prod["column"]) == (3, 5)  # the `../../base` entry
+    assert prod["message"] == ("kubectl kustomize failed: base/service.yaml: no such file or directory "
+                               "(reached through ../../base)")
+    empty = by_path["overlays/empty/kustomization.yaml"]
+    assert empty["message"] == ("kubectl kustomize failed: no kustomization.yaml, kustomization.yml or "
+                                "Kustomization in nothing-here (reached through ../../nothing-here)")

@@ -80,7 +80,7 @@ def _run(argv: list[str], timeout: float) -> tuple[int | None, str, str]:
 _KLOG_ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
 
 
-def first_error_line(stderr: str, status: int | None = None) -> str:
+def first_error_line(stderr: str, status: int | None = None, limit: int | None = 500) -> str:
     """The first line of a tool's stderr that is not a warning, without klog or ``Error:`` decoration."""
     for raw in stderr.splitlines():
         line = raw.strip()
@@ -92,8 +92,39 @@ def first_error_line(stderr: str, status: int | None = None) -> str:
         line = re.sub(r"^(?:Error|error|ERROR):\s*", "", line)
         cwd = os.path.realpath(os.getcwd()) + os.sep
         line = " ".join(line.replace(cwd, "").replace("\\n", " ").split())
-        return line if len(line) <= 500 else line[:499] + "…"
+        return line if limit is None or len(line) <= limit else line[:limit - 1] + "…"
     return f"exit status {status}" if status is not None else "no error message"
+
+
+_MISSING = re.compile(r"lstat (\S+?): no such file or directory")
+_NO_KUSTOMIZATION = re.compile(r"unable to find one of 'kustomization\.yaml', 'kustomization\.yml' or "
+                               r"'Kustomization' in directory '([^']+)'")
+#: an entry of a kustomization on the way to the cause (not "recursed accumulation of path '...'", which
+#: repeats the entry as a path from the working directory)
+_HOP = re.compile(r"accumulating (?:resources|components) from '([^']+)'|get the patch file from path\(([^)]+)\)")
+
+
+def kustomize_cause(message: str) -> str:
+    """kustomize's error, innermost cause first: ``accumulating resources: accumulation err='accumulating
+    resources from '../../base': ... lstat base/config.yaml: no such file or directory ...`` (300 characters
+    of nesting) becomes ``base/config.yaml: no such file or directory (reached through ../../base)``.
+    A message without a cause it knows is returned as it is."""
+    missing = _MISSING.search(message)
+    bare = _NO_KUSTOMIZATION.search(message)
+    if missing:
+        cause = f"{missing.group(1)}: no such file or directory"
+    elif bare:
+        cause = f"no kustomization.yaml, kustomization.yml or Kustomization in {bare.group(1)}"
+    else:
+        return message
+    hops: list[str] = []
+    for m in _HOP.finditer(message):
+        hop = m.group(1) or m.group(2)
+        if not hops or hops[-1] != hop:
+            hops.append(hop)
+    if missing and hops and os.path.normpath(missing.group(1)).endswith(os.sep + os.path.normpath(hops[-1])):
+        hops.pop()  # the missing file itself: its full path was just said
+    return cause + (f" (reached through {' → '.join(hops)})" if hops else "")
 
 
 def _kustomize_argv(target: str) -> tuple[list[str], str] | None:
@@ -167,7 +198,9 @@ def _render_kustomize(rd: RenderDir, timeout: float) -> Rendered:
                 break
             stdout = None
     if stdout is None:
-        message = first_error_line(err, status)
+        message = kustomize_cause(first_error_line(err, status, limit=None))
+        if len(message) > 500:
+            message = message[:499] + "…"
         out.error = (f"{tool} failed: {message}", _error_loc(kfile, err))
         return out
     docs = _parse(stdout, kfile, tool, out)
