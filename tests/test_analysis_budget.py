@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import findings, lint, pos
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -529,6 +530,51 @@ def test_django_without_its_settings_is_not_a_sqlalchemy_pool(tmp_path: Path, co
         assert c.pool.describe() == text and c.pool.library == "Django"
     else:
         assert any("serves the Django app" in n.message for n in r.result.notices)
+
+
+RAILS = """\
+services:
+  api:
+    image: example/store:1.0
+{command}    environment:
+      DATABASE_URL: postgres://app@db/app
+      WEB_CONCURRENCY: "3"
+{env}    deploy:
+      replicas: 2
+  db:
+    image: postgres:16
+"""
+
+
+@pytest.mark.parametrize("command, env, per_worker, text", [
+    ('    command: ["bundle", "exec", "puma", "-C", "config/puma.rb"]\n', '      RAILS_MAX_THREADS: "6"\n', 6,
+     "(RAILS_MAX_THREADS 6 assumed, ActiveRecord = 6)"),
+    ("", "      RAILS_ENV: production\n", 5, "(5 assumed, ActiveRecord = 5)"),  # the image's CMD, RAILS_ENV
+    ('    command: bin/rails server\n', '      RAILS_MAX_THREADS: "${THREADS}"\n', None, ""),
+])
+def test_rails_holds_activerecord_pool_not_sqlalchemy(tmp_path: Path, command: str, env: str,
+                                                      per_worker: int | None, text: str) -> None:
+    """ActiveRecord's pool is database.yml's `pool:`, generated as RAILS_MAX_THREADS (5 when unset):
+    a per-process cap with no overflow, never SQLAlchemy's 5 + 10."""
+    r = lint(tmp_path, {"compose.yaml": RAILS.format(command=command, env=env)})
+    c = r.facts[0].budgets[0].clients[0]
+    assert c.pool.per_worker == per_worker
+    assert "SQLAlchemy" not in (c.pool.size.reason or "") and not c.pool.assumed
+    if per_worker is not None:
+        assert c.pool.describe() == text and c.pool.library == "ActiveRecord"
+        assert c.pool.limit is not None and "config/database.yml" in c.pool.limit.reason
+        assert c.demand == 2 * 3 * per_worker
+    else:
+        assert "RAILS_MAX_THREADS is not known" in (c.pool.size.reason or "")
+
+
+def test_report_marks_an_assumed_connection_limit(tmp_path: Path) -> None:
+    from scalelint.cli import main as cli_main
+
+    (tmp_path / "compose.yaml").write_text(RAILS.format(command="", env='      RAILS_MAX_THREADS: "6"\n'))
+    result = CliRunner().invoke(cli_main, ["report", "--isolated", str(tmp_path / "compose.yaml")])
+    row = next(line for line in result.output.splitlines() if line.strip().startswith("api "))
+    assert row.split()[:6] == ["api", "2", "3", "limit", "6", "(assumed)"], row
 
 
 HPA_K8S = """\

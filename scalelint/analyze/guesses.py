@@ -8,6 +8,9 @@ app. Here the evidence in the command line and the URL decides what to assume in
 - a Django app (``proj.wsgi:application``, ``manage.py``, ``DJANGO_SETTINGS_MODULE``) holds one
   connection per thread and database alias: threads × 1 alias under a sync server, unbounded under
   an ASGI one (unknown, never 5 + 10);
+- a Rails app (``rails``/``puma`` on the command line, ``RAILS_*`` env) holds ActiveRecord's pool:
+  the ``pool:`` of ``config/database.yml``, which Rails generates as ``RAILS_MAX_THREADS`` (5 when
+  unset) per process, with no overflow;
 - a bare pool size on an app with no sign of SQLAlchemy (Hikari, Ecto, node-postgres have no
   overflow) is taken as the whole cap, not size + 10.
 
@@ -36,6 +39,9 @@ def guess_pool(p: Pool, c: Container, w: Workers, env: Mapping[str, Val[str]], e
     """``p`` as read from the workload, with its SQLAlchemy stand-ins replaced where the evidence says
     the client is something else. ``sourced``: the application's source was read (it decided already)."""
     program = c.argv[0].rsplit("/", 1)[-1] if c.argv else ""
+    rails = _rails(c.argv, env) if p.assumed and not sourced else None
+    if rails:
+        return _rails_pool(p, c, env, rails)
     if p.assumed and not w.app and not c.default_command and program in NON_PYTHON_CLIENTS:
         # psql, a JVM, node: SQLAlchemy's pool does not apply, and nothing says what does
         why = f"{c.name} runs {program}, not a Python app, and sets no pool size"
@@ -68,6 +74,41 @@ def _django_pool(p: Pool, c: Container, w: Workers, django: str) -> Pool:
                     text=f"{n} {'thread' if n == 1 else 'threads'} × 1 alias assumed, Django", library="Django")
     why = f"{c.name} serves the Django app {django}, and its settings are not in the files linted"
     return Pool(unknown(c.loc, why), unknown(c.loc, why), None, p.size_name, p.overflow_name)
+
+
+_RAILS_PROGRAMS = frozenset({"rails", "puma", "unicorn", "passenger"})
+
+
+def _rails(argv: list[str], env: Mapping[str, Val[str]]) -> str | None:
+    """What shows a container runs a Rails app: ``bin/rails server``, ``puma``, a ``RAILS_*`` variable."""
+    for token in argv[:4]:  # the program, or the one `bundle exec` / `sh -c` runs
+        if token.rsplit("/", 1)[-1] in _RAILS_PROGRAMS:
+            return f"runs {token}"
+    names = sorted(k for k in env if k.startswith("RAILS_"))
+    return f"sets {names[0]}" if names else None
+
+
+def _rails_pool(p: Pool, c: Container, env: Mapping[str, Val[str]], evidence: str) -> Pool:
+    """ActiveRecord's pool per process: ``pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`` is what
+    ``rails new`` writes in config/database.yml (railties' database.yml templates); no overflow."""
+    zero = default(0, c.loc, "")
+    threads = env.get("RAILS_MAX_THREADS")
+    where = f"{c.name} {evidence}, a Rails app: ActiveRecord's pool is the `pool:` of config/database.yml"
+    if threads is not None and threads.known and str(threads.value).strip().isdigit():
+        n = int(str(threads.value).strip())
+        limit = assumed(n, threads.loc, f"{where}, which Rails generates as RAILS_MAX_THREADS ({n}); "
+                                        "that file is not in the files linted")
+        text = f"RAILS_MAX_THREADS {n} assumed, ActiveRecord"
+    elif threads is not None:
+        why = f"{where}; RAILS_MAX_THREADS is {threads.value!r}" if threads.known else \
+            f"{where}; RAILS_MAX_THREADS is not known"
+        return Pool(unknown(threads.loc or c.loc, why), unknown(threads.loc or c.loc, why), None,
+                    p.size_name, p.overflow_name)
+    else:
+        limit = assumed(5, c.loc, f"{where}, which Rails generates as RAILS_MAX_THREADS, 5 when unset; "
+                                  "that file is not in the files linted")
+        text = "5 assumed, ActiveRecord"
+    return Pool(zero, zero, limit, p.size_name, p.overflow_name, text=text, library="ActiveRecord")
 
 
 def _threads_flag(c: Container) -> Val[int] | None:

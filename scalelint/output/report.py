@@ -24,7 +24,7 @@ def _replicas(c: ClientRow) -> str:
 
 def _pool(c: ClientRow) -> str:
     if c.connection_limit is not None:
-        return f"limit {c.connection_limit}"
+        return f"limit {c.connection_limit}" + (" (assumed)" if dict(c.statuses).get("per_worker") == "assumed" else "")
     text = f"{_n(c.pool)} + {_n(c.overflow)}"
     return text + (" (assumed)" if c.pool_assumed else "")
 
