@@ -78,6 +78,7 @@ def _params(run: Any) -> dict[str, Any]:
     return {
         "max-workers-per-pod": int(param("SL002", "max-workers-per-pod", 8)),
         "memory-per-worker": k8s_memory(memory) or 512 * 2**20,
+        "memory-floor": k8s_memory(param("SL006", "floor-when-assumed", "256Mi")) or 256 * 2**20,
         "configured": bool(config and (config.memory_per_worker is not None or "memory-per-worker" in own)),
         "min-replicas": int(param("SL004", "min-replicas", 2)),
         "per-core": float(param("SL005", "per-core", 2)),

@@ -174,6 +174,30 @@ def test_workers_up_to_the_smallest_ceiling() -> None:
                          "worker (memory-per-worker setting) = 4 workers)"),)
 
 
+@pytest.mark.parametrize("workers, memory, by_memory, lowered", [
+    # 614.4Mi (compose's 0.6GB) ÷ 512Mi assumed = 1; the 2 running keep 307.2Mi ≥ 256Mi: SL006 is silent, so is the plan
+    (2, int(0.6 * GI), 2, False),
+    # 3 workers keep 204.8Mi < 256Mi: SL006 reports them, and the plan lowers them to 614.4Mi ÷ 512Mi = 1
+    (3, int(0.6 * GI), 1, True),
+    # 4 workers in 2Gi, 512Mi each as assumed: at the ceiling, nothing to keep
+    (4, 2 * GI, 4, False),
+])
+def test_assumed_memory_does_not_lower_workers_that_sl006_accepts(workers: int, memory: int, by_memory: int,
+                                                                  lowered: bool) -> None:
+    r = plan_one(numbers(workers=workers, memory=memory, cpu=4.0, per_worker=5, per_worker_terms=()))
+    assert values(r)["by_memory"] == by_memory
+    assert r.next_step == REPLICAS  # the workers are at (or above) their ceiling: more pods
+    text = dict(r.ceilings())["by_memory"].reason
+    if workers == 2:
+        assert text == ("614.4Mi memory limit ÷ 512Mi per worker (assumed) = 1 worker (rounded down), but the 2 "
+                        "workers running now keep 307.2Mi each, above the 256Mi a small worker needs: kept, not "
+                        "lowered on an assumption (set memory-per-worker to size workers by memory)")
+    if lowered:
+        assert r.reasons[0].startswith("3 workers exceed the smallest ceiling 1 (by_memory: 614.4Mi memory limit")
+    else:
+        assert r.reasons[0].startswith(f"workers are at their ceiling {workers} (")
+
+
 def test_workers_when_unknown_says_set_them() -> None:
     r = plan_one(numbers(workers=unknown(None, "$(nproc) cannot be resolved"), cpu=None))
     # by_cpu unknown (no CPU limit); by_budget floor(97 ÷ 25) = 3 < by_memory 8, by_policy 8
@@ -185,12 +209,14 @@ def test_workers_when_unknown_says_set_them() -> None:
 
 def test_workers_above_a_ceiling_move_to_replicas() -> None:
     r = plan_one(numbers(workers=12, per_worker=1, per_worker_terms=(), cpu=8.0))
-    # by_cpu 17, by_memory 4Gi ÷ 512Mi = 8, by_policy 8 → 8; 1 × 12 processes → ceil(12 ÷ 8) = 2 pods;
+    # by_cpu 17, by_policy 8 → 8 (by_memory: 4Gi ÷ 512Mi assumed = 8, but the 12 keep 341.3Mi each, above
+    # SL006's 256Mi floor, so memory keeps 12); 1 × 12 processes → ceil(12 ÷ 8) = 2 pods;
     # at 8 workers the budget fits floor(97 ÷ 8) = 12 pods
     assert r.next_step == REPLICAS
-    assert r.reasons == (("12 workers exceed the smallest ceiling 8 (by_memory: 4Gi memory limit ÷ 512Mi per worker "
-                         "(assumed) = 8 workers; by_policy: max-workers-per-pod is 8): lower workers to 8 and run "
-                         "2 replicas (16 worker processes for the 12 now); the budget on postgres fits up to 12"),)
+    assert values(r)["by_memory"] == 12
+    assert r.reasons == (("12 workers exceed the smallest ceiling 8 (by_policy: max-workers-per-pod is 8): lower "
+                         "workers to 8 and run 2 replicas (16 worker processes for the 12 now); the budget on postgres "
+                         "fits up to 12"),)
 
 
 def test_workers_above_a_ceiling_on_a_stateful_workload_are_only_lowered() -> None:

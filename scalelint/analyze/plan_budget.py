@@ -39,11 +39,12 @@ def pods(n: int, kind: str) -> str:
 
 
 def size(n: int) -> str:
-    """Bytes as a Kubernetes quantity when it divides evenly (``512Mi``), else plain bytes."""
-    for unit, factor in (("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
+    """Bytes as a Kubernetes quantity when it divides evenly (``512Mi``), else MiB with one decimal
+    (``614.4Mi`` for compose's ``0.6GB``), as SL006 says them."""
+    for unit, factor in (("Gi", 1 << 30), ("Mi", 1 << 20)):
         if n and n % factor == 0:
             return f"{n // factor}{unit}"
-    return f"{n} bytes"
+    return f"{n / (1 << 20):.1f}Mi" if n >= 1 << 20 else f"{n} bytes"
 
 
 def _why(val: Val[int] | Val[float] | None, what: str) -> str:
@@ -149,8 +150,16 @@ def memory_ceiling(n: Numbers) -> Ceiling:
         # the service runs in less than one guessed worker: its workers are smaller, the guess is wrong here
         return Ceiling(None, f"{size(per)} per worker (assumed) is more than the whole {size(limit)} limit: "
                              "set memory-per-worker to size workers by memory")
-    return Ceiling(v, f"{size(limit)} memory limit ÷ {size(per)} per worker ({n.memory_per_worker_source}) = "
-                      f"{plural(v, 'worker')}{_rounded(limit % per == 0)}")
+    text = (f"{size(limit)} memory limit ÷ {size(per)} per worker ({n.memory_per_worker_source}) = "
+            f"{plural(v, 'worker')}{_rounded(limit % per == 0)}")
+    now = value(n.workers)
+    if n.memory_per_worker_source == "assumed" and now is not None and now > v and limit // now >= n.memory_floor:
+        # SL006 does not report these workers (each keeps at least the floor): the plan does not lower
+        # them on the same guess, it only does not raise them
+        return Ceiling(now, f"{text}, but the {plural(now, 'worker')} running now keep {size(limit // now)} each, "
+                            f"above the {size(n.memory_floor)} a small worker needs: kept, not lowered on an "
+                            "assumption (set memory-per-worker to size workers by memory)")
+    return Ceiling(v, text)
 
 
 def policy_ceiling(n: Numbers) -> Ceiling:

@@ -64,6 +64,9 @@ class Numbers:
     per_worker_terms: tuple[int, ...] = ()
     #: replicas a PodDisruptionBudget's minAvailable needs (minAvailable + 1); 0: only SL004's min-replicas
     ha_min_replicas: int = 0
+    #: with the per-worker memory assumed, the least a worker is held to need (SL006's floor-when-assumed):
+    #: workers running now are not planned down on the assumption while each keeps this much
+    memory_floor: int = 256 * 2**20
 
 
 @dataclass(frozen=True)

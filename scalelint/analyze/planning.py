@@ -90,6 +90,7 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
             per_worker=per_worker, unbounded=unbounded,
             cpu_limit=c0.limits.cpu, memory_limit=c0.limits.memory,
             memory_per_worker=memory, memory_per_worker_source=memory_source,
+            memory_floor=int(params.get("memory-floor") or 256 * 2**20),
             max_workers_per_pod=int(params["max-workers-per-pod"]), ha_required=bool(reasons), ha_reasons=reasons,
             profile=_hint(wl, "profile", PROFILE_ANNOTATION) or "io-bound",
             stateful=(_hint(wl, "stateful", STATEFUL_ANNOTATION) or "").lower() == "true"
