@@ -186,3 +186,37 @@ def test_an_overlay_does_not_repeat_the_main_files_findings_but_keeps_its_own_bu
     at_api = [f for f in found if f[1:] == ("compose.yaml", 2)]
     assert at_api == [("SL001", "compose.yaml", 2)]
     assert ("SL003", "compose.yaml", 7) in found  # 8 × 2 × (5 + 10) = 240 > 97, with the overlay's replicas
+
+
+def test_a_file_that_says_how_it_is_run_or_calls_itself_an_override_merges(tmp_path: Path) -> None:
+    """Two hints in a file's leading comments: the `docker compose -f MAIN -f THIS` command its author
+    wrote (MAIN need not be a main-named file), and "override"/"overlay" for a file below the main file
+    that shares its services (it adds environment, so it is not a plain layer). A standalone example in a
+    subdirectory with neither hint is its own project."""
+    alt = MAIN.replace("example/api:1.0", "example/api:alt")
+    found, notices = _lint_dir(tmp_path, {
+        "compose.yaml": MAIN,
+        "compose.no-proxy.yaml": alt,
+        "deploy/apache/compose.apache.yaml": (
+            "# Test the Apache setup with the no-proxy file:\n"
+            "#   docker compose -f ../../compose.no-proxy.yaml -f compose.apache.yaml up\n"
+            "services:\n  api:\n    environment:\n      BEHIND_PROXY: '1'\n"
+            "  apache:\n    image: httpd:2.4\n"),
+        "deploy/local/compose.local.yaml": (
+            "# This compose override builds the images from the local checkout.\n"
+            "services:\n  api:\n    build: ../..\n    environment:\n      DEBUG: '1'\n"
+            "  mailhog:\n    image: mailhog/mailhog\n"),
+        "examples/statsd/compose.yaml": (
+            "# An example: the API with a statsd sidecar.\n"
+            "services:\n  api:\n    image: example/api:1.0\n    environment:\n      STATSD_HOST: statsd\n"
+            "  statsd:\n    image: statsd/statsd\n"),
+    })
+    assert [f for f in found if f[1].startswith("deploy/")] == [
+        ("SL001", "deploy/apache/compose.apache.yaml", 7),  # only what the file adds
+        ("SL001", "deploy/local/compose.local.yaml", 7),
+    ]
+    assert any("an overlay of compose.no-proxy.yaml (its leading comments run it so): linted merged onto it, as "
+               "`docker compose -f compose.no-proxy.yaml -f deploy/apache/compose.apache.yaml`" in n for n in notices)
+    assert any("an overlay of compose.yaml (it calls itself an override and shares its services)" in n
+               for n in notices)
+    assert ("SL001", "examples/statsd/compose.yaml", 3) in found  # not merged: no hint

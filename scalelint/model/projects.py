@@ -4,11 +4,15 @@ A main file (``compose.yaml``, ``docker-compose.yml``) takes its ``*.override.*`
 ``docker compose up`` does. Files that cannot run alone but fill in the main file's services — an
 overlay that redefines services without an image, or a layer that only swaps images, commands or
 ports (a CI file, a final-image variant, also from a subdirectory) — are merged onto it as with
-``-f main -f file``, and say so in a notice. Any other compose file is a project of its own.
+``-f main -f file``, and say so in a notice. So is a file whose leading comments say how it is
+run (``docker compose -f ../../compose.yml -f this.yml``), and a file in a subdirectory whose leading
+comments call it an override or overlay of the nearest main file above it that shares a service.
+Any other compose file is a project of its own.
 """
 from __future__ import annotations
 
 import os
+import re
 
 from scalelint.findings import Notice
 from scalelint.load.tree import YMap
@@ -45,13 +49,18 @@ def compose_projects(files: list[tuple[str, YMap]], compose_files: list[str], en
             if override and _is_main_for_override(name):
                 project.append(override)
                 used.add(override)
-        main = mains.get(os.path.dirname(path))
-        if main is None or main == path or not _overlay(root, by_path[main], name):
-            main = _ancestor_main(path, root, mains, by_path)  # tests/compose.ci.yaml over ../compose.yaml
+        header = _header(path)
+        why = "its leading comments run it so"
+        main = _documented_main(path, header, by_path)
+        if main is None:
+            why = "it only fills in its services"
+            main = mains.get(os.path.dirname(path))
+            if main is None or main == path or not _overlay(root, by_path[main], name):
+                main, why = _ancestor_main(path, root, mains, by_path, _declared(name, header), why)
         if main is not None and main != path:
             project = [main, path]  # `docker compose -f compose.yml -f compose.deploy.yml`
             layer = os.path.relpath(path, os.path.dirname(main) or ".")
-            notices.append(Notice(f"an overlay of {os.path.basename(main)} (it only fills in its services): "
+            notices.append(Notice(f"an overlay of {os.path.basename(main)} ({why}): "
                                   f"linted merged onto it, as `docker compose -f {os.path.basename(main)} -f "
                                   f"{layer}`", path))
         used.add(path)
@@ -68,8 +77,57 @@ def compose_projects(files: list[tuple[str, YMap]], compose_files: list[str], en
     return groups
 
 
-def _ancestor_main(path: str, root: YMap, mains: dict[str, str], by_path: dict[str, YMap]) -> str | None:
-    """The nearest main file in an ancestor directory that ``path`` is a layer of."""
+def _header(path: str) -> str:
+    """The comment lines a compose file starts with (where authors say how it is run), at most 4 KB."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    lines = []
+    for line in head.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if not text.startswith("#"):
+            break
+        lines.append(text.lstrip("#").strip())
+    return "\n".join(lines)
+
+
+_COMPOSE_RUN = re.compile(r"docker[- ]compose\b(?P<args>[^\n`]*)")
+_F_FLAG = re.compile(r"(?:^|\s)(?:-f|--file)(?:\s+|=)(\S+)")
+
+
+def _documented_main(path: str, header: str, by_path: dict[str, YMap]) -> str | None:
+    """The main file of ``docker compose -f MAIN -f THIS`` written in the header, when it is linted too
+    (its path taken from this file's directory, as the comment is usually written, else as given)."""
+    me = os.path.basename(path)
+    for run in _COMPOSE_RUN.finditer(header):
+        files = [f.strip("'\"") for f in _F_FLAG.findall(run.group("args"))]
+        names = [os.path.basename(f) for f in files]
+        if me not in names[1:]:
+            continue
+        first = files[0]
+        for candidate in (os.path.join(os.path.dirname(path), first), first):
+            candidate = os.path.normpath(candidate)
+            if candidate != os.path.normpath(path) and candidate in by_path:
+                return candidate
+    return None
+
+
+_OVERRIDE_WORD = re.compile(r"\b(?:override|overlay)\b", re.IGNORECASE)
+
+
+def _declared(name: str, header: str) -> bool:
+    """The file calls itself an override or overlay, in its name or its leading comments."""
+    return "override" in name or bool(_OVERRIDE_WORD.search(header))
+
+
+def _ancestor_main(path: str, root: YMap, mains: dict[str, str], by_path: dict[str, YMap],
+                   declared: bool, why: str) -> tuple[str | None, str]:
+    """The nearest main file in an ancestor directory that ``path`` is a layer of, and why; a file that
+    declares itself an override (``declared``) is merged onto it when they share a service."""
     directory = os.path.dirname(path)
     while directory:
         parent = os.path.dirname(directory)
@@ -78,8 +136,17 @@ def _ancestor_main(path: str, root: YMap, mains: dict[str, str], by_path: dict[s
         directory = parent
         main = mains.get(directory)
         if main is not None:
-            return main if _layer(root, by_path[main]) else None
-    return None
+            if _layer(root, by_path[main]):
+                return main, why
+            if declared and _shares(root, by_path[main]):
+                return main, "it calls itself an override and shares its services"
+            return None, why
+    return None, why
+
+
+def _shares(root: YMap, main: YMap) -> bool:
+    services, base = root.get("services"), main.get("services")
+    return isinstance(services, dict) and isinstance(base, dict) and any(s in base for s in services)
 
 
 def _overlay(root: YMap, main: YMap, name: str) -> bool:
