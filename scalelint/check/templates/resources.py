@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from scalelint.check.templates.base import BoundRule, Context, Template
 from scalelint.findings import Finding
 from scalelint.model import Container, LimitRange, Workload
+from scalelint.model.quantity import format_cpu
 
 _WHAT = {"cpu": "CPU", "memory": "memory"}
 
@@ -71,11 +72,28 @@ def _message(wl: Workload, c: Container, section: str, missing: list[str]) -> st
     noun = "limit" if section == "limits" else "request"
     plural = "s" if len(missing) > 1 else ""
     if wl.kind == "service":
-        return f"service {wl.name} sets no {what} {noun}{plural}: one container can starve the host"
+        return f"service {wl.name} sets no {what} {noun}{plural}: {_unbounded(c, missing, compose=True)}"
     role = "init container" if c.init else "container"
-    consequence = ("one pod can starve the node" if section == "limits"
+    consequence = (_unbounded(c, missing, compose=False) if section == "limits"
                    else "the scheduler places the pod as if it needed nothing")
     return f"{role} {c.name} of {wl.kind} {wl.name} sets no {what} {noun}{plural}: {consequence}"
+
+
+def _unbounded(c: Container, missing: list[str], compose: bool) -> str:
+    """What a missing limit lets happen, no more: memory is what takes a node down (the kernel's OOM
+    killer, kubelet evictions); CPU without a limit is only used while idle where neighbours request
+    theirs (CFS shares follow requests), but it leaves worker counts unchecked against a limit (SL005)."""
+    place = "host" if compose else "node"
+    if "memory" in missing:
+        return (f"one leak, or more workers, can take all of the {place}'s memory"
+                + ("" if compose else " and get other pods evicted"))
+    if compose:
+        return "a busy process can take every core of the host, and its workers cannot be checked against a limit"
+    request = c.requests.cpu
+    above = (f"beyond its {format_cpu(float(request.value))} CPU request"
+             if request is not None and request.known and request.value else "without a CPU request")
+    return (f"{above} it uses whatever CPU is idle on the node, and its workers cannot be checked against a "
+            "CPU limit (teams that do not set CPU limits use `require: [memory]`)")
 
 
 def _fix(wl: Workload, section: str, missing: list[str]) -> str:
