@@ -262,6 +262,8 @@ class Disruption:
     #: ``minAvailable`` when it is a count (not a percentage): fewer than count + 1 pods block every drain
     min_available: int | None = None
     min_available_loc: Loc | None = None
+    #: ``maxUnavailable`` as a count; ``"100%"`` is read as a count no workload reaches
+    max_unavailable: int | None = None
 
 
 @dataclass(slots=True)

@@ -346,6 +346,11 @@ def model_object(obj: YMap, path: str, keep_raw: bool = True) -> Modeled:
         part = Disruption(name, namespace, loc, selector, exprs)
         if spec is not None and type(spec.get("minAvailable")) is int:  # a count, not "50%" (nor a bool)
             part.min_available, part.min_available_loc = spec["minAvailable"], loc_value(spec, "minAvailable", path)
+        most = spec.get("maxUnavailable") if spec is not None else None
+        if type(most) is int:
+            part.max_unavailable = most
+        elif isinstance(most, str) and most.strip() == "100%":
+            part.max_unavailable = 1 << 31
     elif kind == "Service":
         part = Service(name, namespace, loc, _str_map(get_map(spec, "selector")), _service_ports(spec))
     elif kind == "ConfigMap":

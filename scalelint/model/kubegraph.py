@@ -69,11 +69,22 @@ def attach(group: Group) -> None:
     for pdb in group.disruption_budgets:
         for wl in refs.selected(pdb.loc.path, pdb.namespace, pdb.selector, pdb.expressions):
             wl.disruption_budgets.append(pdb)
-            wl.ha_reasons.append(f"PodDisruptionBudget {pdb.name} selects it")
+            if not _never_blocks(pdb, wl):
+                wl.ha_reasons.append(f"PodDisruptionBudget {pdb.name} selects it")
     if group.limit_ranges:
         for wl in group.workloads:
             wl.limit_ranges = [lr for lr in refs.in_namespace(wl.path, "LimitRange", wl.namespace or "default")
                                if isinstance(lr, LimitRange)]
+
+
+def _never_blocks(pdb: Disruption, wl: Workload) -> bool:
+    """A PDB that allows every pod the workload ever runs to be down at once (``maxUnavailable: 2`` on an
+    HPA of 1–2 replicas, ``100%``) asks for no availability, so it is no sign that the workload must stay
+    up. ``maxUnavailable: 1`` on one replica still is: that PDB means something from two replicas on."""
+    if pdb.min_available is not None or pdb.max_unavailable is None or pdb.max_unavailable < 2:
+        return False
+    most = wl.autoscaler.max_replicas if wl.autoscaler is not None else wl.replicas
+    return most.known and most.value is not None and pdb.max_unavailable >= int(most.value)
 
 
 __all__ = ["assemble", "attach", "build_graph", "selects"]  # selects: re-exported from .scope
