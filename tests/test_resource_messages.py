@@ -59,3 +59,15 @@ def test_kubernetes_message_names_what_is_unbounded(tmp_path: Path, resources: s
 def test_compose_message_names_what_is_unbounded(tmp_path: Path, deploy: str, consequence: str) -> None:
     [f] = findings(lint(tmp_path, {"compose.yaml": COMPOSE.format(deploy=deploy)}), "SL001")
     assert f.message == f"service api {consequence}"
+
+
+@pytest.mark.parametrize("version, fix", [
+    ("version: '2.4'\n", "set mem_limit and cpus (the version 2.4 file format has no deploy.resources)"),
+    ("version: '3.8'\n", "set deploy.resources.limits.memory and deploy.resources.limits.cpus"),
+    ("", "set deploy.resources.limits.memory and deploy.resources.limits.cpus"),
+])
+def test_compose_fix_follows_the_file_format(tmp_path: Path, version: str, fix: str) -> None:
+    """`deploy:` is not part of the version 2 format (docker-compose 1.x refuses it); mem_limit and cpus
+    work everywhere."""
+    [f] = findings(lint(tmp_path, {"compose.yaml": version + COMPOSE.format(deploy="")}), "SL001")
+    assert f.fix == fix

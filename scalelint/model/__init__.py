@@ -298,6 +298,8 @@ class Workload:
     settings: dict[str, Any] = field(default_factory=dict)
     #: the source object (read-only), for custom JSON Schema checks
     raw: YMap | None = None
+    #: compose: the file's top-level ``version`` ("2.4"), which decides where limits are written
+    compose_version: str | None = None
 
     @property
     def ref(self) -> ObjectRef:

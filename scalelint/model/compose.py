@@ -68,6 +68,10 @@ def build_project(files: list[tuple[str, YMap]], env: EnvSource, notices: list[N
         if not isinstance(svc, YMap) or str(name).startswith("x-"):
             continue
         group.workloads.append(_service(str(name), svc, services, group.directory or ".", env, interp, notices))
+    version = merged.get("version") if isinstance(merged, YMap) else None
+    if version is not None:
+        for wl in group.workloads:
+            wl.compose_version = str(version)
     return group
 
 

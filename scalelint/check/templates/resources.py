@@ -98,6 +98,11 @@ def _unbounded(c: Container, missing: list[str], compose: bool) -> str:
 
 def _fix(wl: Workload, section: str, missing: list[str]) -> str:
     if wl.kind == "service":
+        if (wl.compose_version or "").strip().startswith("2"):
+            # the version 2 file format has no deploy: section (docker-compose 1.x refuses it)
+            legacy = {"cpu": "cpus", "memory": "mem_limit"}
+            return "set " + " and ".join(legacy[m] for m in missing) + f" (the version {wl.compose_version} " \
+                "file format has no deploy.resources)"
         keys = {"cpu": "cpus", "memory": "memory"}
         return "set " + " and ".join(f"deploy.resources.limits.{keys[m]}" for m in missing)
     return "set " + " and ".join(f"resources.{section}.{m}" for m in missing)
