@@ -1,6 +1,10 @@
 """Model: Kubernetes objects → :mod:`scalelint.model`.
 
 Every read tolerates any shape: a wrong type is treated as absent, never raised.
+
+Why this module is long: it holds one small reader per kind the rules read (workloads and their
+containers, HPAs, PDBs, Services, ConfigMaps, LimitRanges), sharing the tolerant helpers at the top;
+the graph they form lives in :mod:`scalelint.model.kubegraph`.
 """
 from __future__ import annotations
 
@@ -347,10 +351,7 @@ def model_object(obj: YMap, path: str, keep_raw: bool = True) -> Modeled:
         if spec is not None and type(spec.get("minAvailable")) is int:  # a count, not "50%" (nor a bool)
             part.min_available, part.min_available_loc = spec["minAvailable"], loc_value(spec, "minAvailable", path)
         most = spec.get("maxUnavailable") if spec is not None else None
-        if type(most) is int:
-            part.max_unavailable = most
-        elif isinstance(most, str) and most.strip() == "100%":
-            part.max_unavailable = 1 << 31
+        part.max_unavailable = most if type(most) is int else (1 << 31 if str(most).strip() == "100%" else None)
     elif kind == "Service":
         part = Service(name, namespace, loc, _str_map(get_map(spec, "selector")), _service_ports(spec))
     elif kind == "ConfigMap":
