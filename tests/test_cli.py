@@ -52,7 +52,7 @@ def test_exit_1_and_text_format(bad: Path) -> None:
     assert proc.returncode == 1
     first = proc.stdout.splitlines()[0]
     assert first == (f"{bad}:9:17: SL001 [error] container web of Deployment web sets no memory and CPU limits: "
-                     "one leak, or more workers, can take all of the node's memory and get other pods evicted "
+                     "one leak can take all of the node's memory and get other pods evicted "
                      "(Deployment default/web)")
     assert proc.stderr.strip().endswith("in 1 file (1 object)")
     assert "scalelint: 2 findings (1 error, 1 warning)" in proc.stderr

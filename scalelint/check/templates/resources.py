@@ -85,7 +85,7 @@ def _unbounded(c: Container, missing: list[str], compose: bool) -> str:
     theirs (CFS shares follow requests), but it leaves worker counts unchecked against a limit (SL005)."""
     place = "host" if compose else "node"
     if "memory" in missing:
-        return (f"one leak, or more workers, can take all of the {place}'s memory"
+        return (f"one leak can take all of the {place}'s memory"
                 + ("" if compose else " and get other pods evicted"))
     if compose:
         return "a busy process can take every core of the host, and its workers cannot be checked against a limit"
