@@ -11,7 +11,6 @@ inside the build context.
 """
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Callable
@@ -345,6 +344,8 @@ class UnitApp:
 
 def read_unit(origin: FileOrigin) -> tuple[list[UnitApp], str | None]:
     """Applications of an NGINX Unit config (``processes`` int or ``{"max": N}``, ``threads``)."""
+    import json  # NGINX Unit's config: the one JSON file a launch chain reads
+
     try:
         data = json.loads(origin.text)
     except (ValueError, RecursionError) as error:
