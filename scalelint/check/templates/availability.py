@@ -71,9 +71,10 @@ class HaSpread(Template):
             if not reasons or not low.known or low.value is None or low.value < 2:
                 continue
             yield rule.finding(
-                f"{_label(wl)} runs {low.value} replicas but nothing spreads them: "
-                "all may land on one node and go down together",
-                wl.loc, wl.ref,
+                f"{_label(wl)} must stay up ({reasons[0]}) and runs {low.value} replicas, with no "
+                "topologySpreadConstraints or podAntiAffinity: beyond the scheduler's best-effort spreading, "
+                "nothing keeps them off one node, where they would go down together",
+                wl.loc, wl.ref, related=_related(wl, wl.loc),
                 fix="add topologySpreadConstraints on kubernetes.io/hostname (or topology.kubernetes.io/zone), "
                     "or a podAntiAffinity rule",
             )
