@@ -17,7 +17,7 @@ from scalelint.findings import Loc
 from scalelint.model import State, Val, assumed, default, known, unknown
 
 URL = re.compile(r"^\s*(postgres(?:ql)?|mysql|mariadb)(?:\+[\w.-]+)?://", re.IGNORECASE)
-HOST_VARS = ("DB_HOST", "POSTGRES_HOST", "PGHOST", "DATABASE_HOST", "MYSQL_HOST",
+HOST_VARS = ("DB_HOST", "DB_HOSTNAME", "POSTGRES_HOST", "PGHOST", "DATABASE_HOST", "DATABASE_HOSTNAME", "MYSQL_HOST",
              "POSTGRES_SERVER", "DB_SERVER", "DATABASE_SERVER", "POSTGRESQL_HOST")
 SQLALCHEMY_POOL = 5
 SQLALCHEMY_OVERFLOW = 10

@@ -104,7 +104,12 @@ def workers(c: Container, env: Env, config: Config, kube: bool,
             return Workers(count, f"GUNICORN_CMD_ARGS {gca.value!s}", "gunicorn", True, via)
     web = env.get("WEB_CONCURRENCY")
     if web is not None and (server in _WEB_CONCURRENCY or unreadable):
-        return Workers(_env_count(web, "WEB_CONCURRENCY"), f"WEB_CONCURRENCY={web.value}", server, True)
+        count = _env_count(web, "WEB_CONCURRENCY")
+        if count.known and count.value == 0:
+            # Puma's single mode, uvicorn below 2 workers: one process serves, none is forked
+            count = known(1, count.loc)
+            return Workers(count, "WEB_CONCURRENCY=0 → 1 process (no worker is forked)", server, True)
+        return Workers(count, f"WEB_CONCURRENCY={web.value}", server, True)
     referenced = argvmod.env_references(c.argv) if c.argv else set()
     for name in config.workers_env:
         var = env.get(name)
@@ -119,12 +124,30 @@ def workers(c: Container, env: Env, config: Config, kube: bool,
         launch = chain()  # a config file, the CPU count or a script in the image decides: say so
         if launch is not None and launch.processes and not _plain(launch):
             return _from_launch(launch)
+    conf = _gunicorn_config(c.argv) if server == "gunicorn" else None
+    if conf is not None:
+        launch = chain()  # `gunicorn -c conf.py`: the file decides, when it can be read
+        if launch is not None and launch.processes and not _plain(launch):
+            return _from_launch(launch)
+        why = f"gunicorn -c {conf}: its workers setting is in that file, which is not in the files linted"
+        return Workers(unknown(c.loc, why), f"gunicorn -c {conf}", server, True)
     reason = f"{server} without a workers setting runs 1 worker" if server else "no worker setting: 1 process"
     return Workers(default(1, c.loc, reason), "1 (default)", server, server in _PY_SERVERS)
 
 
 #: servers whose worker count may live in a config file or depend on the CPU count: the chain says which
 _CHAIN_SERVERS = {"uwsgi", "celery"}
+
+
+def _gunicorn_config(argv: list[str]) -> str | None:
+    """The file of gunicorn's ``-c FILE`` / ``--config FILE`` / ``--config=FILE``, if any."""
+    for tokens, _origin, _nested in argvmod.expand_shell(argv):
+        for i, token in enumerate(tokens):
+            if token.startswith("--config="):
+                return token.split("=", 1)[1]
+            if token in ("-c", "--config") and i + 1 < len(tokens):
+                return tokens[i + 1]
+    return None
 
 
 def _plain(launch: Launch) -> bool:
