@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from scalelint.analyze.plan_model import Ceiling, DatabaseShare, DatabaseUse, Numbers
-from scalelint.model import Val
+from scalelint.model import State, Val
 
 #: the three knobs and the two factors each budget ceiling divides by
 _FACTORS = {"workers": ("replicas", "per_worker"), "replicas": ("workers", "per_worker"),
@@ -78,11 +78,14 @@ class Inputs:
     frees: tuple[Free, ...]
 
     def per_worker_text(self) -> str:
-        """``(15 + 10)`` when the addends are known and add up, else the number."""
+        """``(15 + 10)`` when the addends are known and add up, else the number; an assumed number says
+        so (``(5 + 10, assumed: SQLAlchemy's 5 + 10, no pool setting read)``)."""
         terms = self.numbers.per_worker_terms
+        pw = self.numbers.per_worker
+        tag = f", {pw.reason}" if pw is not None and pw.state is State.ASSUMED and pw.reason else ""
         if self.per_worker is not None and len(terms) > 1 and sum(terms) == self.per_worker:
-            return "(" + " + ".join(str(t) for t in terms) + ")"
-        return str(self.per_worker)
+            return "(" + " + ".join(str(t) for t in terms) + tag + ")"
+        return f"{self.per_worker} ({tag[2:]})" if tag else str(self.per_worker)
 
     def demand_text(self) -> str:
         """``3 pods × 4 workers × (15 + 10) = 300``; only called when all three are known."""
@@ -172,7 +175,11 @@ def _factor_text(x: Inputs, factor: str, v: int) -> str:
         return pods(v, x.numbers.kind)
     if factor == "workers":
         return plural(v, "worker")
-    return plural(v, "connection per worker", "connections per worker")
+    pw = x.numbers.per_worker
+    text = plural(v, "connection per worker", "connections per worker")
+    if pw is not None and pw.state is State.ASSUMED and pw.reason and v == x.per_worker:
+        text += f" ({pw.reason})"
+    return text
 
 
 def budget_fit(x: Inputs, knob: str, **given: int) -> Ceiling:
@@ -185,6 +192,9 @@ def budget_fit(x: Inputs, knob: str, **given: int) -> Ceiling:
     """
     one, many = _UNITS[knob]
     if not x.client:
+        if x.numbers.link_unknown:
+            return Ceiling(None, f"its database link could not be read ({x.numbers.link_unknown}): "
+                                 "the connection budget is not checked")
         return Ceiling(None, "not a database client: the connection budget does not limit it", limited=False)
     current = {"replicas": x.replicas, "workers": x.workers, "per_worker": x.per_worker}
     factors: dict[str, int | None] = {f: given.get(f, current[f]) for f in _FACTORS[knob]}

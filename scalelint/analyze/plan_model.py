@@ -67,6 +67,12 @@ class Numbers:
     #: with the per-worker memory assumed, the least a worker is held to need (SL006's floor-when-assumed):
     #: workers running now are not planned down on the assumption while each keeps this much
     memory_floor: int = 256 * 2**20
+    #: not linked to any database, but something says it uses one (a host the files do not define, a
+    #: local address, database variables, a missing env_file): why its budget cannot be checked
+    link_unknown: str | None = None
+    #: a development server (``manage.py runserver``, ``flask run``, ``--reload``): one process, no workers
+    #: setting; what it is, for the reason
+    dev_server: str | None = None
 
 
 @dataclass(frozen=True)

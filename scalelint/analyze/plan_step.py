@@ -150,6 +150,9 @@ def _decide(x: Inputs, c: Ceilings, used: tuple[DatabaseUse, ...], min_replicas:
     if n.ha_required and x.replicas_min is not None and x.replicas_min < min_replicas:
         step, text = _ha(x, c, min_replicas)
         return step, [text]
+    if n.dev_server:
+        return NONE, [(f"{n.dev_server} is a development server: one process and no workers setting; serve it "
+                      "with gunicorn or uvicorn --workers before planning workers or replicas")]
     known = [(name, ce) for name, ce in c.workers() if ce.known]
     cap = min(ce.value or 0 for _, ce in known)  # by_policy is always known
     binding = [(name, ce) for name, ce in known if ce.value == cap]
@@ -187,7 +190,12 @@ def _decide(x: Inputs, c: Ceilings, used: tuple[DatabaseUse, ...], min_replicas:
         return step, [text]
     if w < cap:
         pref = " (stateful: workers before replicas, though cpu-bound)" if cpu_bound else ""
-        return WORKERS, [f"raise workers from {w} to {cap}, the smallest ceiling ({why}){caveat}{pref}"]
+        blind = ""
+        if not c.by_cpu.known and not c.by_memory.known:
+            # the policy (or a budget) is no measure of what one pod can run: say what is missing
+            blind = "; with neither a CPU nor a memory ceiling known, nothing says one pod can run them: set its " \
+                    "limits (SL001) and plan again before raising workers"
+        return WORKERS, [f"raise workers from {w} to {cap}, the smallest ceiling ({why}){caveat}{blind}{pref}"]
     step, text = _replicas(x, c, f"workers are at their ceiling {cap} ({why}){caveat}")
     return step, [text]
 

@@ -97,6 +97,8 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
             or wl.kind == "StatefulSet",
             databases=tuple(shares), per_worker_terms=terms,
             ha_min_replicas=needed_replicas(wl, 0)[0] if reasons else 0,
+            link_unknown=None if shares else facts.link_unknown(wl),
+            dev_server=_dev_server(c0.argv),
         ))
     return out
 
@@ -126,8 +128,13 @@ def _per_worker(c: Client) -> tuple[Val[int] | None, str | None, tuple[int, ...]
     terms: tuple[int, ...] = ()
     if c.pool.limit is None and c.pool.size.known and c.pool.overflow.known:
         terms = (int(c.pool.size.value or 0), int(c.pool.overflow.value or 0))
-    state = State.ASSUMED if c.pool.assumed else State.KNOWN
-    return Val(per, c.pool.size.loc, state, "SQLAlchemy's defaults assumed" if c.pool.assumed else ""), None, terms
+    if c.pool.assumed:
+        return Val(per, c.pool.size.loc, State.ASSUMED, "assumed: SQLAlchemy's 5 + 10, no pool setting read"), None, terms
+    guessed = [v for v in (c.pool.size, c.pool.overflow, c.pool.limit) if v is not None and v.state is State.ASSUMED]
+    if guessed:
+        what = c.pool.text.replace(" assumed", "") if c.pool.text else "a default"
+        return Val(per, guessed[0].loc, State.ASSUMED, f"assumed: {what}"), None, terms
+    return Val(per, c.pool.size.loc, State.KNOWN, ""), None, terms
 
 
 def _workers(pod: list[tuple[Container, Workers]]) -> Val[int]:
@@ -138,6 +145,22 @@ def _workers(pod: list[tuple[Container, Workers]]) -> Val[int]:
         total += int(w.count.value)
     first = pod[0][1].count
     return Val(total, first.loc, first.state, first.reason)
+
+
+def _dev_server(argv: list[str]) -> str | None:
+    """``manage.py runserver``, ``flask run``, ``fastapi dev`` or a server under ``--reload``: made for
+    development, one serving process whatever the plan says."""
+    words = [w.rsplit("/", 1)[-1] for w in argv]
+    for i, w in enumerate(words):
+        if w == "runserver":
+            return "manage.py runserver"
+        if w in ("flask", "fastapi") and i + 1 < len(words) and words[i + 1] in ("run", "dev"):
+            if w == "fastapi" and words[i + 1] == "run" and "--reload" not in words:
+                continue  # `fastapi run` is the production server
+            return f"{w} {words[i + 1]}"
+        if w == "--reload" or w.startswith("--reload="):
+            return "a server under --reload"
+    return None
 
 
 def _hint(wl: Workload, key: str, annotation: str) -> str | None:
