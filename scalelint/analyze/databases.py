@@ -104,7 +104,10 @@ def container_database(wl: Workload, c: Container, env: Env, group: Group) -> Da
 
     if engine == "postgresql":
         # lowest precedence first: mounted postgresql.conf, then bitnami env, then the command line
-        for setting, value, loc in _conf_settings(wl, c, group):
+        conf, why = _config_file_settings(c) if group.kind == "compose" else ([], None)
+        if why is not None:
+            max_conn = unknown(c.loc, why)
+        for setting, value, loc in _conf_settings(wl, c, group) + conf:
             val = _count(value, loc, env, kube, setting)
             if setting == "max_connections":
                 max_conn = val
@@ -189,6 +192,36 @@ def _conf_settings(wl: Workload, c: Container, group: Group) -> list[tuple[str, 
                     offset = starts[line - 1] + max(within, 0) if 0 < line <= len(starts) else 0
                     out.append((setting, value, spot.at(offset)))
     return out
+
+
+def _config_file_settings(c: Container) -> tuple[list[tuple[str, str, Loc]], str | None]:
+    """Compose: the settings of the ``postgresql.conf`` that ``-c config_file=PATH`` names, read from the
+    repository file bind-mounted there; (settings, why they cannot be read). A config file that is in
+    the image, on the host, or not in the repository makes max_connections unknown: it may set it."""
+    from scalelint.sources import dbflags
+    from scalelint.sources.chain_files import read_limited
+
+    target = dbflags.postgres_config_file(c.argv)
+    if target is None:
+        return [], None
+    for m in c.bind_mounts:
+        mount = m.target.rstrip("/") or "/"
+        if target != mount and not target.startswith(mount + "/"):
+            continue
+        if m.host:
+            return [], f"config_file {target} is mounted from the host path {m.source}, which scalelint does not read"
+        path = m.source if target == mount else posixpath.join(m.source, target[len(mount) + 1:])
+        text, why = read_limited(path)
+        if text is None:
+            return [], f"config_file {target} is mounted from {path}, which {why}"
+        out = []
+        lines = text.splitlines()
+        for setting, (value, line) in dbflags.parse_postgresql_conf(text).items():
+            if setting in ("max_connections", "superuser_reserved_connections", "reserved_connections"):
+                column = max(lines[line - 1].lower().find(setting), 0) + 1 if 0 < line <= len(lines) else 1
+                out.append((setting, value, Loc(path, line, column)))
+        return out, None
+    return [], f"config_file {target} is a file of the image, which is not in the files linted"
 
 
 def _line_offsets(text: str) -> list[int]:

@@ -93,6 +93,17 @@ def postgres_settings(argv: Sequence[str]) -> dict[str, ArgHit]:
     return settings
 
 
+def postgres_config_file(argv: Sequence[str]) -> str | None:
+    """The ``config_file`` a postgres command line names (``-c config_file=/etc/postgresql/postgresql.conf``),
+    the last one winning; None when it names none."""
+    found = None
+    for tokens, start, _origin, _nested in _argv_commands(argv, "postgres"):
+        for name, value, _position, _flag in _postgres_flags(tokens, start):
+            if name == "config_file":
+                found = value.strip("'\"")
+    return found
+
+
 def _mysql_name(name: str) -> str:
     """MySQL reads ``-`` and ``_`` alike and lets a ``loose-`` prefix soften unknown options."""
     name = name.strip().lower().replace("-", "_")
