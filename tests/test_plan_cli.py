@@ -95,6 +95,8 @@ services:
     command: sh -c "exec gunicorn -w $$(nproc) app:app"
     environment:
       DATABASE_URL: postgresql://app@db/app
+      DB_POOL_SIZE: "5"
+      DB_MAX_OVERFLOW: "10"
     deploy:
       resources:
         limits: {cpus: "2", memory: 2G}

@@ -38,10 +38,11 @@ services:
       resources:
         limits: {cpus: "4", memory: 8g}
 """ + DB)
-    # 97 ÷ (1 replica × 15) = 6 workers, on SQLAlchemy's 5 + 10 assumed: the reason says it
-    assert row["max_workers"]["by_budget"] == 6
-    assert row["next_step"] == "workers"
-    assert "15 connections per worker (assumed: SQLAlchemy's 5 + 10, no pool setting read)" in " ".join(row["reasons"])
+    # on SQLAlchemy's 5 + 10 assumed, the budget is not a ceiling to plan by: it says why
+    assert row["max_workers"]["by_budget"] is None and row["max_replicas_by_budget"] is None
+    assert row["next_step"] == "workers"  # to by_cpu 2 × 4 + 1 = 9, capped by the policy's 8
+    assert ("by_budget (15 connections per worker is assumed: SQLAlchemy's 5 + 10, no pool setting read: set the "
+            "pool settings to check the budget)") in " ".join(row["reasons"])
 
 
 @pytest.mark.parametrize("env, network, why", [
@@ -105,7 +106,9 @@ services:
     rows = [w for w in json.loads(out)["workloads"] if w["workload"] == "api"]
     assert all(r["next_step"] == "none" for r in rows)
     for r in rows:
-        assert r["reasons"][0].startswith(f"{server} is a development server: one process and no workers setting")
+        assert r["reasons"][0].startswith(f"{server} is a development " + (
+            "setup: the reloader serves from one process" if "reload" in server else
+            "server: one process and no workers setting"))
     assert rows or server != "a server under --reload"
 
 
@@ -133,7 +136,7 @@ services:
       DATABASE_URL: postgres://app@db/app
 """ + DB)
     assert (row["workers"], row["per_worker"]) == (1, 15)
-    assert row["max_workers"]["by_budget"] == 6  # 97 ÷ (1 × 15)
+    assert row["max_workers"]["by_budget"] is None  # 15 is database.yml's generated pool: assumed
 
 
 def test_gunicorn_config_file_out_of_reach_makes_workers_unknown(tmp_path: Path) -> None:
@@ -147,3 +150,55 @@ services:
 """)
     assert row["workers"] is None
     assert "gunicorn_conf.py" in row["reasons"][0]
+
+
+@pytest.mark.parametrize("name, value", [("DB_POOL_MAX_SIZE", "45"), ("DATABASE_MAX_CONNECTIONS", "200"),
+                                         ("POOL_CONNS", "100")])
+def test_a_pool_variable_scalelint_does_not_read_is_no_place_for_5_plus_10(tmp_path: Path, name: str,
+                                                                          value: str) -> None:
+    """The application sizes its pool from a variable of its own: SQLAlchemy's 5 + 10 would hide it."""
+    row = plan_of(tmp_path, f"""\
+services:
+  api:
+    image: example/api:1
+    command: gunicorn -w 2 app:app
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+      {name}: "{value}"
+      REDIS_MAX_CONNECTIONS: "50"
+""" + DB)
+    assert row["per_worker"] is None
+    assert f"{name}={value} looks like a pool setting scalelint does not read: name it in pool-env" in \
+        " ".join(row["reasons"])
+
+
+def test_other_clients_pools_are_not_database_pools(tmp_path: Path) -> None:
+    row = plan_of(tmp_path, """\
+services:
+  api:
+    image: example/api:1
+    command: gunicorn -w 2 app:app
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+      REDIS_MAX_CONNECTIONS: "50"
+      CELERY_BROKER_POOL_LIMIT: "10"
+""" + DB)
+    assert row["per_worker"] == 15  # SQLAlchemy's 5 + 10, assumed (and said)
+
+
+def test_a_client_with_unknown_workers_is_planned(tmp_path: Path) -> None:
+    """The image's own command runs (not in the files linted): its workers are unknown, but it is a
+    database client, so the plan lists it with what it knows."""
+    row = plan_of(tmp_path, """\
+services:
+  api:
+    image: example/ctfd:3
+    environment:
+      DATABASE_URL: mysql+pymysql://ctfd@db/ctfd
+      DB_POOL_SIZE: "10"
+      DB_MAX_OVERFLOW: "20"
+  db:
+    image: mariadb:10.11
+""")
+    assert row["workers"] is None and row["per_worker"] == 30
+    assert row["reasons"][0].startswith("workers unknown: the image's own command runs")

@@ -474,10 +474,19 @@ def test_rows_are_sorted_and_deterministic() -> None:
     assert plan(list(reversed(ns))) == rows
 
 
-def test_assumed_values_count_as_known() -> None:
+def test_an_assumed_pool_is_no_budget_ceiling() -> None:
+    """Advice to add workers or pods on a guessed pool would be a guess too (judged so on the corpus):
+    the budget is not checked, and says why; the demand still counts for a cut."""
     r = plan_one(numbers(per_worker=assumed(15, None, "SQLAlchemy defaults 5 + 10"), per_worker_terms=(5, 10)))
-    # 1 × 4 × (5 + 10) = 60 ≤ 97 → workers to by_cpu 5
-    assert r.next_step == WORKERS and r.by_budget.value == 6  # floor(97 ÷ 15)
+    # 1 × 4 × (5 + 10) = 60 ≤ 97: no cut; by_budget not checked → workers to by_cpu 5
+    assert r.next_step == WORKERS and r.by_budget.value is None
+    assert r.by_budget.reason == "15 connections per worker is SQLAlchemy defaults 5 + 10: set the pool settings to " \
+                                 "check the budget"
+    assert r.max_replicas_by_budget.value is None
+    assert r.pool_per_worker_that_fits.value == 24  # floor(97 ÷ (1 × 4)): the pool is what it answers
+    over = plan_one(numbers(workers=8, per_worker=assumed(15, None, "SQLAlchemy defaults 5 + 10"),
+                            per_worker_terms=(5, 10), cpu=8.0))
+    assert over.next_step == CUT  # 1 × 8 × 15 = 120 > 97, as SL003 says on the same assumption
 
 
 # --- --set --------------------------------------------------------------------------------------

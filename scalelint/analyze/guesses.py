@@ -39,6 +39,13 @@ def guess_pool(p: Pool, c: Container, w: Workers, env: Mapping[str, Val[str]], e
     """``p`` as read from the workload, with its SQLAlchemy stand-ins replaced where the evidence says
     the client is something else. ``sourced``: the application's source was read (it decided already)."""
     program = c.argv[0].rsplit("/", 1)[-1] if c.argv else ""
+    if p.assumed and not sourced:
+        odd = _pool_like(env, p)
+        if odd is not None:
+            # the application sizes its pool from a variable scalelint does not know: 5 + 10 would hide it
+            why = (f"{odd[0]}={odd[1]} looks like a pool setting scalelint does not read: name it in pool-env "
+                   "(size or max-overflow), or let scalelint read the application's source")
+            return Pool(unknown(c.loc, why), unknown(c.loc, why), None, p.size_name, p.overflow_name)
     rails = _rails(c.argv, env) if p.assumed and not sourced else None
     if rails:
         return _rails_pool(p, c, env, rails)
@@ -74,6 +81,26 @@ def _django_pool(p: Pool, c: Container, w: Workers, django: str) -> Pool:
                     text=f"{n} {'thread' if n == 1 else 'threads'} × 1 alias assumed, Django", library="Django")
     why = f"{c.name} serves the Django app {django}, and its settings are not in the files linted"
     return Pool(unknown(c.loc, why), unknown(c.loc, why), None, p.size_name, p.overflow_name)
+
+
+#: a variable that sizes a database connection pool, by its name: DB_POOL_MAX_SIZE, POOL_CONNS,
+#: DATABASE_MAX_CONNECTIONS; not one of another client's pool (Redis, a broker, HTTP) or a server's own
+_POOL_LIKE = re.compile(r"POOL|(?:DB|DATABASE|SQL|PG)\w*(?:MAX_CONN|CONNECTIONS)")
+_OTHER_POOLS = re.compile(r"REDIS|CELERY|BROKER|AMQP|RABBIT|MONGO|ELASTIC|CACHE|HTTP|KAFKA|THREAD|WORKER|PGBOUNCER"
+                          r"|^POSTGRES")
+
+
+def _pool_like(env: Mapping[str, Val[str]], p: Pool) -> tuple[str, str] | None:
+    """A numeric variable whose name says it sizes a database pool, other than the ones already read."""
+    read = {p.size_name, p.overflow_name}
+    for name in sorted(env):
+        upper = name.upper()
+        if name in read or not _POOL_LIKE.search(upper) or _OTHER_POOLS.search(upper):
+            continue
+        val = env[name]
+        if val.known and str(val.value).strip().isdigit():
+            return name, str(val.value).strip()
+    return None
 
 
 _RAILS_PROGRAMS = frozenset({"rails", "puma", "unicorn", "passenger"})

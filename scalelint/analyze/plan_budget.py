@@ -196,6 +196,12 @@ def budget_fit(x: Inputs, knob: str, **given: int) -> Ceiling:
             return Ceiling(None, f"its database link could not be read ({x.numbers.link_unknown}): "
                                  "the connection budget is not checked")
         return Ceiling(None, "not a database client: the connection budget does not limit it", limited=False)
+    pw = x.numbers.per_worker
+    if "per_worker" in _FACTORS[knob] and "per_worker" not in given and pw is not None \
+            and pw.state is State.ASSUMED:
+        # advice to add workers or pods on a guessed pool would be a guess too
+        return Ceiling(None, f"{x.per_worker} connections per worker is {pw.reason}: set the pool settings to "
+                             "check the budget")
     current = {"replicas": x.replicas, "workers": x.workers, "per_worker": x.per_worker}
     factors: dict[str, int | None] = {f: given.get(f, current[f]) for f in _FACTORS[knob]}
     for f in _FACTORS[knob]:

@@ -151,6 +151,9 @@ def _decide(x: Inputs, c: Ceilings, used: tuple[DatabaseUse, ...], min_replicas:
         step, text = _ha(x, c, min_replicas)
         return step, [text]
     if n.dev_server:
+        if n.dev_server.endswith("--reload"):
+            return NONE, [(f"{n.dev_server} is a development setup: the reloader serves from one process; drop "
+                           "--reload and set the workers before planning workers or replicas")]
         return NONE, [(f"{n.dev_server} is a development server: one process and no workers setting; serve it "
                       "with gunicorn or uvicorn --workers before planning workers or replicas")]
     known = [(name, ce) for name, ce in c.workers() if ce.known]

@@ -36,8 +36,11 @@ def display_name(wl: Workload) -> str:
 
 
 def planned(group: Group, facts: Facts) -> list[Workload]:
-    """The workloads a plan is about: those that run worker processes (a server, or a count written down)."""
-    return [wl for wl in group.workloads if facts.pod_workers(wl)]
+    """The workloads a plan is about: those that run worker processes (a server, or a count written down),
+    and every database client, whose workers may be unknown but whose budget is not."""
+    clients = {id(c.workload) for b in facts.budgets for c in b.clients}
+    clients |= {id(c.workload) for load in facts.pooler_loads for c in load.clients}
+    return [wl for wl in group.workloads if facts.pod_workers(wl) or (id(wl) in clients and wl.app_containers)]
 
 
 def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbers]:
@@ -53,7 +56,7 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
         for c in load.clients:
             pooler_of.setdefault(id(c.workload), []).append((load, c))
     for wl in planned(group, facts):
-        pod = facts.pod_workers(wl)
+        pod = facts.pod_workers(wl) or [(c, facts.workers(wl, c)) for c in wl.app_containers[:1]]
         c0, _ = pod[0]
         rng = facts.replica_range(wl)
         memory, memory_source = facts.memory_per_worker(wl, params["memory-per-worker"], params["configured"])
