@@ -202,3 +202,39 @@ services:
 """)
     assert row["workers"] is None and row["per_worker"] == 30
     assert row["reasons"][0].startswith("workers unknown: the image's own command runs")
+
+
+def test_localhost_under_host_networking_is_the_host_networked_database(tmp_path: Path) -> None:
+    """network_mode: host on the client and the database: 127.0.0.1 is where the database listens."""
+    row = plan_of(tmp_path, """\
+services:
+  api:
+    image: example/api:1
+    command: gunicorn -w 2 app:app
+    network_mode: host
+    environment:
+      DB_HOST: 127.0.0.1
+      DB_POOL_SIZE: "10"
+      DB_MAX_OVERFLOW: "0"
+  db:
+    image: postgres:16
+    network_mode: host
+    command: postgres -c max_connections=50
+""")
+    assert row["per_worker"] == 10
+    assert row["max_workers"]["by_budget"] == 4  # (50 − 3) ÷ (1 × 10)
+
+
+def test_localhost_without_host_networking_stays_unlinked(tmp_path: Path) -> None:
+    row = plan_of(tmp_path, """\
+services:
+  api:
+    image: example/api:1
+    command: gunicorn -w 2 app:app
+    environment:
+      DB_HOST: 127.0.0.1
+      DB_POOL_SIZE: "10"
+  db:
+    image: postgres:16
+""")
+    assert row["max_workers"]["by_budget"] is None

@@ -277,6 +277,12 @@ class Facts:
     def _reach(self, ep: Endpoint, wl: Workload, env: Env, by_name: dict[str, dbmod.Database],
                external: dict[str, dbmod.Database]) -> tuple[list[dbmod.Database], list[Pooler], list[Service]]:
         """The databases or poolers a client's host names, and the Kubernetes Services it goes through."""
+        if ep.host in LOCAL_HOSTS and wl.host_network and self.group.kind == "compose":
+            # network_mode: host on both sides: localhost is the host, where the host-networked database listens
+            shared = [db for db in self.databases if db.workload is not None and db.workload is not wl
+                      and db.workload.host_network]
+            if len(shared) == 1:
+                return shared, [], []
         if ep.host in LOCAL_HOSTS:  # a pooler sidecar of its own pod (in a database's pod: if the port is its)
             here = [p for p in self.poolers if p.workload is wl]
             if here and self.databases and id(wl) in self._db_of_part:

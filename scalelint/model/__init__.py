@@ -300,6 +300,8 @@ class Workload:
     raw: YMap | None = None
     #: compose: the file's top-level ``version`` ("2.4"), which decides where limits are written
     compose_version: str | None = None
+    #: compose ``network_mode: host``: localhost is the host's network, shared with other such services
+    host_network: bool = False
 
     @property
     def ref(self) -> ObjectRef:

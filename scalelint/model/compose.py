@@ -84,6 +84,7 @@ def _service(name: str, svc: YMap, services: YMap, directory: str, env: EnvSourc
     labels = {str(k): "" if v is None else str(v) for k, v in keyed(svc.get("labels")).items()}
     wl = Workload(kind="service", name=name, namespace=None, path=path, loc=loc, replicas=_replicas(svc, loc),
                   labels=labels, pod_labels=labels, settings=settings, raw=svc)
+    wl.host_network = get_str(svc, "network_mode") == "host"
     ignore = settings.get("ignore")
     if isinstance(ignore, list):
         wl.ignore = {str(c).upper() if str(c).upper().startswith("SL") else str(c).lower() for c in ignore}
