@@ -499,6 +499,27 @@ def test_a_bare_pool_size_gets_overflow_only_for_python(tmp_path: Path, command:
         assert "unset pool settings" not in f.message  # the pool size was set
 
 
+@pytest.mark.parametrize("command, assumed_pool", [
+    ('["./server.sh"]', False),  # a shell app (psql per request): 5 + 10 would be made up
+    ('["node", "dist/main.js"]', False),
+    (None, False),  # the image's own command, and nothing Python about it
+    ('["gunicorn", "-w", "4", "app:app"]', True),  # a Python server: SQLAlchemy's defaults are the guess
+    ('["python", "-m", "app"]', True),
+])
+def test_sqlalchemy_defaults_stand_in_only_for_a_python_app(tmp_path: Path, command: str | None,
+                                                            assumed_pool: bool) -> None:
+    text = ("services:\n  api:\n    image: example/api:1.0\n"
+            + (f"    command: {command}\n" if command else "")
+            + "    environment:\n      DATABASE_URL: postgresql://app@db/app\n  db:\n    image: postgres:16\n")
+    r = lint(tmp_path, {"compose.yaml": text})
+    c = r.facts[0].budgets[0].clients[0]
+    assert c.pool.assumed is assumed_pool
+    if not assumed_pool:
+        reason = c.pool.size.reason or ""
+        assert c.pool.per_worker is None
+        assert "not a Python app" in reason or "is a Python app using SQLAlchemy" in reason, reason
+
+
 DJANGO = """\
 services:
   api:

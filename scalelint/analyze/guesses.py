@@ -57,7 +57,16 @@ def guess_pool(p: Pool, c: Container, w: Workers, env: Mapping[str, Val[str]], e
     django = _django(c.argv, env) if "+" not in scheme else None  # a +driver URL is SQLAlchemy's form
     if p.assumed and not sourced and django:
         return _django_pool(p, c, w, django)
-    python = w.server is not None or sourced or "+" in scheme or program.startswith("python")
+    python = (w.server in _PYTHON_SERVERS or sourced or "+" in scheme or program.startswith("python")
+              or any(k.startswith(_PYTHON_ENV) for k in env)
+              or p.overflow.state is State.KNOWN)  # "max overflow" is SQLAlchemy's own word
+    if p.assumed and not python and p.size.state is State.ASSUMED and p.limit is None:
+        # SQLAlchemy's 5 + 10 is a guess about a Python app; for a Go, Node or shell client it is no better
+        # than any other number, and a budget error built on it would be wrong
+        runs = "the image's own command" if c.default_command or not program else program
+        why = (f"nothing shows {c.name} is a Python app using SQLAlchemy (it runs {runs}), and it sets no pool "
+               "size: its connections per process are unknown")
+        return Pool(unknown(c.loc, why), unknown(c.loc, why), None, p.size_name, p.overflow_name)
     if not python and p.size.state is State.KNOWN and p.overflow.state is State.ASSUMED and p.limit is None:
         # a bare pool size on an app not known to use SQLAlchemy (Hikari, Ecto, node-postgres): those
         # pools have no overflow, so the size is taken as the whole cap rather than adding 10
@@ -104,6 +113,10 @@ def _pool_like(env: Mapping[str, Val[str]], p: Pool) -> tuple[str, str] | None:
 
 
 _RAILS_PROGRAMS = frozenset({"rails", "puma", "unicorn", "passenger"})
+#: servers that run Python applications (SQLAlchemy's defaults are a fair guess for their pools)
+_PYTHON_SERVERS = frozenset({"gunicorn", "uvicorn", "hypercorn", "granian", "uwsgi", "celery", "fastapi", "daphne"})
+#: variables only a Python program reads
+_PYTHON_ENV = ("PYTHON", "FLASK_", "SQLALCHEMY_", "UVICORN_", "GUNICORN_", "DJANGO_")
 
 
 def _rails(argv: list[str], env: Mapping[str, Val[str]]) -> str | None:
