@@ -201,7 +201,9 @@ services:
     image: mariadb:10.11
 """)
     assert row["workers"] is None and row["per_worker"] == 30
-    assert row["reasons"][0].startswith("workers unknown: the image's own command runs")
+    assert row["next_step"] == "none"
+    assert row["reasons"][0].startswith("no worker server scalelint knows runs here (workers unknown: the image's "
+                                        "own command runs")
 
 
 def test_localhost_under_host_networking_is_the_host_networked_database(tmp_path: Path) -> None:
@@ -238,3 +240,46 @@ services:
     image: postgres:16
 """)
     assert row["max_workers"]["by_budget"] is None
+
+
+@pytest.mark.parametrize("command", ['["python", "manage.py", "migrate"]', '["sleep", "infinity"]'])
+def test_a_client_that_runs_no_server_gets_no_workers_advice(tmp_path: Path, command: str) -> None:
+    """A migration job or a sleeping toolbox pod holds connections but has no workers to raise."""
+    row = plan_of(tmp_path, f"""\
+services:
+  api:
+    image: example/api:1
+    command: {command}
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+      DB_POOL_SIZE: "2"
+      DB_MAX_OVERFLOW: "0"
+    deploy:
+      resources:
+        limits: {{cpus: "1", memory: 1g}}
+""" + DB)
+    assert row["next_step"] == "none"
+    assert row["reasons"][0] == ("no worker server scalelint knows runs here (it runs 1 process): workers are no "
+                                 "knob to plan; it is listed for its share of the database")
+
+
+def test_an_assumed_sibling_makes_what_is_left_an_upper_bound(tmp_path: Path) -> None:
+    """97 − the worker's assumed 5 + 10 = 82 would be stated as exact; the worker's real pool may be larger."""
+    row = plan_of(tmp_path, """\
+services:
+  api:
+    image: example/api:1
+    command: gunicorn -w 1 app:app
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+      DB_POOL_SIZE: "10"
+      DB_MAX_OVERFLOW: "0"
+  worker:
+    image: example/api:1
+    command: celery -A app worker -c 1
+    environment:
+      DATABASE_URL: postgresql://app@db/app
+""" + DB)
+    assert row["pool_per_worker_that_fits"] == 82  # (97 − 15) ÷ (1 × 1)
+    assert "= at most 82 connections per worker, as some other client's demand on db is unknown or assumed" in \
+        " ".join(row["reasons"])

@@ -399,7 +399,7 @@ def test_partly_unknown_others_make_the_budget_an_upper_bound() -> None:
     assert (r.by_budget.value, r.by_budget.at_most) == (6, True)
     assert r.by_budget.reason == ("(97 available on postgres − 30 for the other clients) ÷ (1 pod × 10 connections "
                                   "per worker) = at most 6 workers per pod (rounded down), as some other client's "
-                                  "demand on postgres is unknown")
+                                  "demand on postgres is unknown or assumed")
     assert r.databases[0].over is None  # 20 + at least 30 ≤ 97 says nothing
 
 

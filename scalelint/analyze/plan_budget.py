@@ -230,7 +230,7 @@ def budget_fit(x: Inputs, knob: str, **given: int) -> Ceiling:
             text = (f"{room} ÷ ({fa} × {fb}) = {'at most ' if fr.at_most else ''}{plural(v, one, many)}"
                     f"{_rounded(fr.value % div == 0)}")
             if fr.at_most:
-                text += f", as some other client's demand on {s.name} is unknown"
+                text += f", as some other client's demand on {s.name} is unknown or assumed"
         fits.append((v, text, fr))
     if unknown:
         reason = unknown[0]

@@ -73,6 +73,8 @@ class Numbers:
     #: a development server (``manage.py runserver``, ``flask run``, ``--reload``): one process, no workers
     #: setting; what it is, for the reason
     dev_server: str | None = None
+    #: the pod runs a worker server (or a count written down); False: planned only as a database client
+    runs_server: bool = True
 
 
 @dataclass(frozen=True)

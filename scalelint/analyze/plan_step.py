@@ -156,6 +156,10 @@ def _decide(x: Inputs, c: Ceilings, used: tuple[DatabaseUse, ...], min_replicas:
                            "--reload and set the workers before planning workers or replicas")]
         return NONE, [(f"{n.dev_server} is a development server: one process and no workers setting; serve it "
                       "with gunicorn or uvicorn --workers before planning workers or replicas")]
+    if not n.runs_server:
+        what = x.unknown["workers"] if x.workers is None else f"it runs {plural(x.workers, 'process', 'processes')}"
+        return NONE, [(f"no worker server scalelint knows runs here ({what}): workers are no knob to plan; it "
+                       "is listed for its share of the database")]
     known = [(name, ce) for name, ce in c.workers() if ce.known]
     cap = min(ce.value or 0 for _, ce in known)  # by_policy is always known
     binding = [(name, ce) for name, ce in known if ce.value == cap]

@@ -56,7 +56,8 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
         for c in load.clients:
             pooler_of.setdefault(id(c.workload), []).append((load, c))
     for wl in planned(group, facts):
-        pod = facts.pod_workers(wl) or [(c, facts.workers(wl, c)) for c in wl.app_containers[:1]]
+        serving = facts.pod_workers(wl)
+        pod = serving or [(c, facts.workers(wl, c)) for c in wl.app_containers[:1]]
         c0, _ = pod[0]
         rng = facts.replica_range(wl)
         memory, memory_source = facts.memory_per_worker(wl, params["memory-per-worker"], params["configured"])
@@ -68,10 +69,12 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
             # what a pooler in front of the database opens is taken, whatever this workload does
             others = [o.demand for o in b.clients if o is not c] + [s.demand if s.complete else None
                                                                     for s in b.poolers]
+            guessed = any(_guessed(o) for o in b.clients if o is not c)
             shares.append(DatabaseShare(
                 name=b.database.name, location=str(b.database.loc), available=_available(b),
                 others=sum(d for d in others if d is not None) if others else 0,
-                others_complete=all(d is not None for d in others),
+                # another client's assumed pool may be far off: what is left is then an upper bound
+                others_complete=all(d is not None for d in others) and not guessed,
             ))
             if per_worker is None:
                 per_worker, unbounded, terms = _per_worker(c)
@@ -79,10 +82,11 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
             # behind a pooler, the database sees the pooler's pools; the limit this workload meets is
             # the pooler's client connections (replicas × max_client_conn)
             others = [o.demand for o in load.clients if o is not c]
+            guessed = any(_guessed(o) for o in load.clients if o is not c)
             shares.append(DatabaseShare(
                 name=f"{load.pooler.name}'s client limit", location=str(load.pooler.loc), available=_pooler_limit(load),
                 others=sum(d for d in others if d is not None) if others else 0,
-                others_complete=all(d is not None for d in others),
+                others_complete=all(d is not None for d in others) and not guessed,
             ))
             if per_worker is None:
                 per_worker, unbounded, terms = _per_worker(c)
@@ -102,6 +106,7 @@ def numbers(group: Group, facts: Facts, params: Mapping[str, Any]) -> list[Numbe
             ha_min_replicas=needed_replicas(wl, 0)[0] if reasons else 0,
             link_unknown=None if shares else facts.link_unknown(wl),
             dev_server=_dev_server(c0.argv),
+            runs_server=bool(serving),
         ))
     return out
 
@@ -138,6 +143,12 @@ def _per_worker(c: Client) -> tuple[Val[int] | None, str | None, tuple[int, ...]
         what = c.pool.text.replace(" assumed", "") if c.pool.text else "a default"
         return Val(per, guessed[0].loc, State.ASSUMED, f"assumed: {what}"), None, terms
     return Val(per, c.pool.size.loc, State.KNOWN, ""), None, terms
+
+
+def _guessed(c: Client) -> bool:
+    """The client's demand rests on an assumed pool (SQLAlchemy's defaults, a Django or Rails cap)."""
+    return c.pool.assumed or any(v is not None and v.state is State.ASSUMED
+                                 for v in (c.pool.size, c.pool.overflow, c.pool.limit))
 
 
 def _workers(pod: list[tuple[Container, Workers]]) -> Val[int]:
