@@ -218,7 +218,8 @@ def _read_context(candidates: list[str], got: _Collected, keep_raw: bool, sl000:
             break
         searched |= names
         hits = [p for p in todo if mentions(p, names)]
-        todo = [p for p in todo if p not in set(hits)]
+        taken = set(hits)
+        todo = [p for p in todo if p not in taken]
         brought: list[kube.Modeled] = []
         for path in hits:
             read.add(os.path.normpath(path))

@@ -219,6 +219,8 @@ class Facts:
         loads = {id(p): PoolerLoad(p) for p in self.poolers}
         pooler_containers = {id(p.container) for p in self.poolers if p.container is not None}
         unmatched: dict[str, Endpoint] = {}
+        # workloads that are a database or a pooler are never "clients whose link was not read"
+        serving = {id(db.workload) for db in self.databases} | {id(p.workload) for p in self.poolers}
         for wl in self.group.workloads:
             links: dict[int, list[tuple[Container, Endpoint]]] = {}
             via: dict[int, list[tuple[Container, Endpoint, Via]]] = {}
@@ -243,8 +245,7 @@ class Facts:
                             continue
                         seen.add(id(target))
                         links.setdefault(id(target), []).append((c, ep))
-            if not links and not via and not any(db.workload is wl for db in self.databases) \
-                    and id(wl) not in {id(p.workload) for p in self.poolers}:
+            if not links and not via and id(wl) not in serving:
                 why = self._unlinked_reason(wl, pooler_containers)
                 if why:
                     self._link_unknown[id(wl)] = why
