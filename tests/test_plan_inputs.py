@@ -205,3 +205,11 @@ services:
     assert row["pool_per_worker_that_fits"] == 82  # (97 − 15) ÷ (1 × 1)
     assert "= at most 82 connections per worker, as some other client's demand on db is unknown or assumed" in \
         " ".join(row["reasons"])
+
+
+def test_only_the_assumed_half_of_a_pool_is_called_assumed(tmp_path: Path) -> None:
+    """DB_POOL_SIZE is read; only SQLAlchemy's max overflow 10 is taken for granted, and the plan says that."""
+    row = plan_of(tmp_path, api({**URL, "DB_POOL_SIZE": "15"}, limits=ROOMY) + DB)
+    assert row["per_worker"] == 25
+    assert ("by_budget (25 connections per worker is assumed: SQLAlchemy's max overflow 10 beside the DB_POOL_SIZE "
+            "set: set the pool settings to check the budget)") in " ".join(row["reasons"])

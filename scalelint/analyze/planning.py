@@ -137,7 +137,13 @@ def _per_worker(c: Client) -> tuple[Val[int] | None, str | None, tuple[int, ...]
     if c.pool.limit is None and c.pool.size.known and c.pool.overflow.known:
         terms = (int(c.pool.size.value or 0), int(c.pool.overflow.value or 0))
     if c.pool.assumed:
-        return Val(per, c.pool.size.loc, State.ASSUMED, "assumed: SQLAlchemy's 5 + 10, no pool setting read"), None, terms
+        # say which half was taken for granted: both, or only SQLAlchemy's overflow beside a written size
+        both = c.pool.size.state is State.ASSUMED and c.pool.overflow.state is State.ASSUMED
+        what = ("assumed: SQLAlchemy's 5 + 10, no pool setting read" if both else
+                f"assumed: SQLAlchemy's max overflow {c.pool.overflow.value} beside the {c.pool.size_name} set"
+                if c.pool.overflow.state is State.ASSUMED else
+                f"assumed: SQLAlchemy's pool size {c.pool.size.value} beside the {c.pool.overflow_name} set")
+        return Val(per, c.pool.size.loc, State.ASSUMED, what), None, terms
     guessed = [v for v in (c.pool.size, c.pool.overflow, c.pool.limit) if v is not None and v.state is State.ASSUMED]
     if guessed:
         what = c.pool.text.replace(" assumed", "") if c.pool.text else "a default"
