@@ -119,6 +119,9 @@ def test_gunicorn_config_file_out_of_reach_makes_workers_unknown(tmp_path: Path)
     row = plan_of(tmp_path, api(command="gunicorn -c gunicorn_conf.py app:app"))
     assert row["workers"] is None
     assert "gunicorn_conf.py" in row["reasons"][0]
+    # WEB_CONCURRENCY is only gunicorn's default: the config file, not read, may override it
+    row = plan_of(tmp_path, api({"WEB_CONCURRENCY": "4"}, command="gunicorn -c gunicorn_conf.py app:app"))
+    assert row["workers"] is None
 
 
 @pytest.mark.parametrize("name, value", [("DB_POOL_MAX_SIZE", "45"), ("DATABASE_MAX_CONNECTIONS", "200"),

@@ -102,6 +102,14 @@ def workers(c: Container, env: Env, config: Config, kube: bool,
             where = gca.spot.find(str(gca.value), [flag, value]) if gca.spot else gca.loc
             count, via = _from_text(value, where, env, kube, "GUNICORN_CMD_ARGS")
             return Workers(count, f"GUNICORN_CMD_ARGS {gca.value!s}", "gunicorn", True, via)
+    conf = _gunicorn_config(c.argv) if server == "gunicorn" else None
+    if conf is not None:
+        # `gunicorn -c conf.py`: the file's workers override WEB_CONCURRENCY; read it when it can be
+        launch = chain()
+        if launch is not None and launch.processes and not _plain(launch):
+            return _from_launch(launch)
+        why = f"gunicorn -c {conf}: its workers setting is in that file, which is not in the files linted"
+        return Workers(unknown(c.loc, why), f"gunicorn -c {conf}", server, True)
     web = env.get("WEB_CONCURRENCY")
     if web is not None and (server in _WEB_CONCURRENCY or unreadable):
         count = _env_count(web, "WEB_CONCURRENCY")
@@ -124,13 +132,6 @@ def workers(c: Container, env: Env, config: Config, kube: bool,
         launch = chain()  # a config file, the CPU count or a script in the image decides: say so
         if launch is not None and launch.processes and not _plain(launch):
             return _from_launch(launch)
-    conf = _gunicorn_config(c.argv) if server == "gunicorn" else None
-    if conf is not None:
-        launch = chain()  # `gunicorn -c conf.py`: the file decides, when it can be read
-        if launch is not None and launch.processes and not _plain(launch):
-            return _from_launch(launch)
-        why = f"gunicorn -c {conf}: its workers setting is in that file, which is not in the files linted"
-        return Workers(unknown(c.loc, why), f"gunicorn -c {conf}", server, True)
     reason = f"{server} without a workers setting runs 1 worker" if server else "no worker setting: 1 process"
     return Workers(default(1, c.loc, reason), "1 (default)", server, server in _PY_SERVERS)
 
