@@ -61,6 +61,9 @@ class Facts:
         self._launch: dict[int, Launch] = {}
         #: id(workload) → why it looks like a database client that no link was read for
         self._link_unknown: dict[int, str] = {}
+        #: (id(container), URL scheme) → pools read from the application's source: read once, however
+        #: many databases and poolers the container reaches
+        self._source_pools: dict[tuple[int, str | None], list[Pool] | None] = {}
 
     @cached_property
     def replicas(self) -> dict[int, ReplicaRange]:
@@ -363,7 +366,11 @@ class Facts:
         if found is not None:  # nothing in the manifest: the application's source may say (SPEC §8)
             chain = self.launch(wl, c0)
             served = w0.groups or tuple(chain.processes)  # how it is served, also when the count was a flag
-            read = pools(found, chain, served, chain.env, scheme_of(env.get(ep0.var)), self.notices)
+            scheme = scheme_of(env.get(ep0.var))
+            key = (id(c0), scheme)
+            if key not in self._source_pools:
+                self._source_pools[key] = pools(found, chain, served, chain.env, scheme, self.notices)
+            read = self._source_pools[key]
             if read:
                 p = read[0]
                 if len(w0.groups) > 1 and len(pairs) == 1:
