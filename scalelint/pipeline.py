@@ -184,13 +184,13 @@ def _run(opts: Options, config: Config, registry: Registry) -> Run:
     ignores = object_ignores(groups)
     source_files = len(set(got.render_sups) - set(got.loaded))
     kept = [f for f in merge_related(findings) if not suppressed(f, sups, ignores)]
-    if kept:
-        from scalelint.output.generated import point_at_sources
-
-        kept = point_at_sources(kept)
     if scoped:  # named files: what is located in them, or names them as a related location (SPEC §11)
         kept = [f for f in kept if reportable(f.path) or any(reportable(r.path) for r in f.related)]
         notices = [n for n in notices if not n.path or reportable(n.path)]
+    if kept:  # only the findings reported: a generated file's header is read for nothing else
+        from scalelint.output.generated import point_at_sources
+
+        kept = point_at_sources(kept)
     result = RunResult(findings=kept, notices=notices, rules=selection.infos,
                        files=got.files + source_files, objects=objects)
     result.sort()

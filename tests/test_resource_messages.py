@@ -93,3 +93,11 @@ def test_a_generated_header_below_content_does_not_count(tmp_path: Path) -> None
     text = COMPOSE.format(deploy="") + "    # do not edit: the image is pinned by CI\n"
     [f] = findings(lint(tmp_path, {"compose.yaml": text}), "SL001")
     assert f.fix == "set deploy.resources.limits.memory and deploy.resources.limits.cpus"
+
+
+def test_a_generated_header_after_a_byte_order_mark_counts(tmp_path: Path) -> None:
+    text = "\ufeff# This is an auto-generated file. DO NOT EDIT\n" + COMPOSE.format(deploy="")
+    [f] = findings(lint(tmp_path, {"compose.yaml": text}), "SL001")  # "\ufeff" is written as the UTF-8 BOM
+    assert f.fix is not None and f.fix.endswith(
+        '; this file is generated ("This is an auto-generated file. DO NOT EDIT"): make the change where it is '
+        "generated from")

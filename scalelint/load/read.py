@@ -107,6 +107,30 @@ def decode(data: bytes) -> str:
         ) from None
 
 
+def leading_comments(path: str) -> tuple[str, ...]:
+    """The comment lines a file starts with, before its first line of content, without ``#``: where
+    authors say how a file is run or that it is generated. ``---`` and blank lines are skipped; at
+    most the first 4 KB are read (a UTF-8 or UTF-16 BOM honoured, as :func:`decode` does); unreadable: ()."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return ()
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head[:len(head) // 2 * 2].decode("utf-16", "replace")
+    else:  # the 4 KB may end inside a character: only the last line can suffer
+        text = head.removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace")
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line == "---":
+            continue
+        if not line.startswith("#"):
+            break
+        out.append(line.lstrip("#").strip())
+    return tuple(out)
+
+
 def _byte_pos(data: bytes, offset: int) -> Pos:
     line_start = data.rfind(b"\n", 0, offset) + 1
     line = data.count(b"\n", 0, offset) + 1

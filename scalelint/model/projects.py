@@ -15,6 +15,7 @@ import os
 import re
 
 from scalelint.findings import Notice
+from scalelint.load.read import leading_comments
 from scalelint.load.tree import YMap
 from scalelint.model import Group
 
@@ -49,7 +50,7 @@ def compose_projects(files: list[tuple[str, YMap]], compose_files: list[str], en
             if override and _is_main_for_override(name):
                 project.append(override)
                 used.add(override)
-        header = _header(path)
+        header = "\n".join(leading_comments(path))
         why = "its leading comments run it so"
         main = _documented_main(path, header, by_path)
         if main is None:
@@ -75,24 +76,6 @@ def compose_projects(files: list[tuple[str, YMap]], compose_files: list[str], en
             group.id = JOIN.join(project)  # an overlay project: name both, as the main file alone is one too
         groups.append(group)
     return groups
-
-
-def _header(path: str) -> str:
-    """The comment lines a compose file starts with (where authors say how it is run), at most 4 KB."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = []
-    for line in head.splitlines():
-        text = line.strip()
-        if not text:
-            continue
-        if not text.startswith("#"):
-            break
-        lines.append(text.lstrip("#").strip())
-    return "\n".join(lines)
 
 
 _COMPOSE_RUN = re.compile(r"docker[- ]compose\b(?P<args>[^\n`]*)")
