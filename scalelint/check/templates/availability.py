@@ -9,8 +9,6 @@ from scalelint.check.templates.base import BoundRule, Context, Template, related
 from scalelint.findings import Finding, Loc
 from scalelint.model import Val, Workload
 
-#: kinds that the config glob ``ha-required: ["*"]`` covers
-
 
 class HaReplicas(Template):
     """A highly available workload needs at least ``min-replicas`` pods, also at the HPA's minimum."""
