@@ -173,10 +173,10 @@ def gunicorn(words: list[Word], ctx: Ctx) -> Found:
     merged: dict[str, tuple[Val[str], tuple[float, float] | None, Loc | None]] = {}
     for layer in layers:
         merged.update(layer)
-    workers, cpu, via = _setting_int(merged.get("workers"), "gunicorn workers")
+    workers, cpu, via = _setting_int(merged.get("workers"), "workers")
     if workers is None:
         workers = default(1, program, "gunicorn runs 1 worker unless --workers, WEB_CONCURRENCY or a config sets it")
-    threads, _, _ = _setting_int(merged.get("threads"), "gunicorn threads")
+    threads, _, _ = _setting_int(merged.get("threads"), "threads")
     if threads is None:
         threads = default(1, program, "gunicorn runs 1 thread per worker by default")
     klass = merged["worker_class"][0] if "worker_class" in merged else default("sync", program, "gunicorn default")
@@ -184,7 +184,7 @@ def gunicorn(words: list[Word], ctx: Ctx) -> Found:
         klass = known("gthread", threads.loc)  # gunicorn switches sync to gthread when threads > 1
     name = str(klass.value or "").lower()
     if klass.value is not None and any(k in name for k in ("gevent", "eventlet")):
-        conns, _, _ = _setting_int(merged.get("worker_connections"), "gunicorn worker_connections")
+        conns, _, _ = _setting_int(merged.get("worker_connections"), "worker_connections")
         threads = conns or default(1000, program, "gunicorn worker_connections default: 1000 greenlets per worker")
     app = str(merged["wsgi_app"][0].value) if "wsgi_app" in merged and merged["wsgi_app"][0].known else None
     return Found([Process(

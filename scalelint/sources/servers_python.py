@@ -82,9 +82,9 @@ def read_python_settings(origin: FileOrigin, env: dict[str, Word], names: frozen
             continue
         if item.cpu is not None:
             conf.cpu[name] = item.cpu
-            conf.values[name] = unknown(item.loc, f"{name}: {_CPU}")
+            conf.values[name] = unknown(item.loc, _CPU)  # the caller says which setting and which server
         elif item.why or item.value is None:
-            conf.values[name] = unknown(item.loc, f"{name}: {item.why or item.none or 'not a constant'}")
+            conf.values[name] = unknown(item.loc, item.why or item.none or "not a constant")
         else:
             conf.values[name] = Val(str(item.value), item.loc)
     return conf

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import posixpath
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +311,17 @@ def test_nginx_unit_config() -> None:
     assert [(a.name, a.processes.value, a.threads.value) for a in apps] == [("api", 6, 4), ("static", 2, 1)]
     assert apps[0].processes.loc == Loc("unit.json", 2, 2)
     assert read_unit(FileOrigin("bad.json", "{nope"))[1] is not None
+
+
+def test_a_cpu_count_setting_is_named_once_in_the_notice(tmp_path: Path) -> None:
+    """Each layer used to prefix its own label: "gunicorn: gunicorn workers: workers: depends on the CPU count"."""
+    from conftest import lint
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "gunicorn.conf.py").write_text("import multiprocessing\n"
+                                                       "workers = multiprocessing.cpu_count() * 2 + 1\n")
+    (tmp_path / "app" / "Dockerfile").write_text(
+        'FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD ["gunicorn", "app:app"]\n')
+    r = lint(tmp_path, {"compose.yaml": "services:\n  api:\n    build: ./app\n"})
+    [notice] = [n.message for n in r.result.notices if "worker count" in n.message]
+    assert "(gunicorn: workers: depends on the CPU count)" in notice, notice
