@@ -133,3 +133,12 @@ def test_a_pdb_min_available_sets_the_planned_replica_floor(tmp_path: Path) -> N
     checkout = row(doc, "shop/checkout")
     assert checkout["next_step"] == "replicas"
     assert checkout["reasons"][0] == "HA required (PodDisruptionBudget checkout selects it): run 3 replicas, not 2"
+
+
+def test_set_pool_reaches_a_client_behind_a_pooler() -> None:
+    """examples/compose-pgbouncer: api talks to pgbouncer; `--set api.pool=50` is its pool there too
+    (3 replicas × 4 workers × 50 = 600 of the 800 client connections: at most 5 workers per pod)."""
+    before = row(plan_json(str(ROOT / "examples" / "compose-pgbouncer")), "api")
+    after = row(plan_json(str(ROOT / "examples" / "compose-pgbouncer"), "--set", "api.pool=50"), "api")
+    assert (before["per_worker"], after["per_worker"]) == (25, 50)
+    assert (before["max_workers"]["by_budget"], after["max_workers"]["by_budget"]) == (10, 5)

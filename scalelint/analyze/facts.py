@@ -346,6 +346,10 @@ class Facts:
         load.databases = sorted({db.name for _, dbs in out for db in dbs})
         return out
 
+    def _pool_override(self, wl: Workload) -> Pool | None:
+        """The connections per worker to use instead of what the files say (``plan --set``); None here."""
+        return None
+
     def _client(self, wl: Workload, pairs: list[tuple[Container, Endpoint]]) -> Client:
         rng = self.replica_range(wl)
         worker_vals = []
@@ -376,6 +380,9 @@ class Facts:
                 if len(w0.groups) > 1 and len(pairs) == 1:
                     groups = [(g.label, g.workers, gp) for g, gp in zip(w0.groups, read)]
         p = guess_pool(p, c0, w0, env, ep0, found is not None)
+        forced = self._pool_override(wl)
+        if forced is not None:
+            p, groups = forced, [(label, count, forced) for label, count, _ in groups]
         threads = w0.threads
         if threads is None and found is not None and self.launch(wl, c0).processes:
             threads = self.launch(wl, c0).processes[0].threads

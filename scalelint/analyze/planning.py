@@ -8,7 +8,6 @@ recomputed from them.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
@@ -227,19 +226,13 @@ class WhatIf(Facts):
         return Workers(Val(n, found.count.loc or c.loc, State.KNOWN, ""), f"{SET} {display_name(wl)}.workers={n}",
                        found.server, True)
 
-    @cached_property
-    def budgets(self) -> list[Budget]:
-        out = super().budgets
-        for b in out:
-            for c in b.clients:
-                n = self._set(c.workload, "pool")
-                if n is not None:
-                    c.pool = Pool(default(0, None, ""), default(0, None, ""),
-                                  limit=Val(n, c.pool.size.loc, State.KNOWN, ""),
-                                  text=f"{SET} {display_name(c.workload)}.pool", size_name="pool per worker",
-                                  overflow_name="pool per worker")
-                    c.groups = [(label, count, dataclasses.replace(c.pool)) for label, count, _ in c.groups]
-        return out
+    def _pool_override(self, wl: Workload) -> Pool | None:
+        """``--set W.pool=N``: every client of ``wl`` (of a database or of a pooler) holds N per worker."""
+        n = self._set(wl, "pool")
+        if n is None:
+            return None
+        return Pool(default(0, None, ""), default(0, None, ""), limit=Val(n, wl.loc, State.KNOWN, ""),
+                    text=f"{SET} {display_name(wl)}.pool", size_name="pool per worker", overflow_name="pool per worker")
 
 
 __all__ = ["WhatIf", "display_name", "numbers", "planned"]
