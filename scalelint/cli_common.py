@@ -64,14 +64,16 @@ def registry_of(config: Any) -> Any:
 
 
 def run_files(paths: tuple[str, ...], compose_files: tuple[str, ...], config: Any, only_given: bool = False,
-              jobs: int = 0, progress: Any = None, overrides: dict[str, dict[str, int]] | None = None) -> Any:
+              jobs: int = 0, progress: Any = None, overrides: dict[str, dict[str, int]] | None = None,
+              stdin: Any = None) -> Any:
     from scalelint.check.registry import RegistryError
     from scalelint.pipeline import Options, run
 
     registry = registry_of(config)
     try:
         opts = Options(paths=list(paths) or ([] if compose_files else ["."]), compose_files=list(compose_files),
-                       group_context=not only_given, jobs=jobs, progress=progress, overrides=overrides or {})
+                       group_context=not only_given, jobs=jobs, progress=progress, overrides=overrides or {},
+                       stdin=stdin)
         return run(opts, config, registry)
     except RegistryError as exc:
         raise UsageProblem(str(exc)) from None

@@ -34,7 +34,15 @@ def plan(paths: tuple[str, ...], fmt: str, sets: tuple[str, ...], env_file: tupl
     config = settings((), (), env_file, use_env, None, config_path=config_path, isolated=isolated,
                       rules_dirs=rules_dirs)
     config.read_sources = not no_sources
-    before = run_files(paths, compose_files, config, only_given)
+    stdin = None
+    if sets and "-" in paths:  # a what-if lints twice: read standard input once, for both runs
+        import sys
+
+        from scalelint.load.read import MAX_FILE_BYTES
+
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        stdin = lambda: data
+    before = run_files(paths, compose_files, config, only_given, stdin=stdin)
     run, diff = before, None
     if sets:
         names = [name for g, f in zip(before.groups, before.facts) for name in _names(g, f, planned)]
@@ -42,7 +50,7 @@ def plan(paths: tuple[str, ...], fmt: str, sets: tuple[str, ...], env_file: tupl
             overrides = planner.parse_sets(list(sets), names)
         except planner.PlanUsageError as exc:
             raise UsageProblem(str(exc)) from None
-        run = run_files(paths, compose_files, config, only_given, overrides=overrides)
+        run = run_files(paths, compose_files, config, only_given, overrides=overrides, stdin=stdin)
         diff = planner.diff_findings(before.result.findings, run.result.findings)
     params = _params(run)
     found = [n for g, f in zip(run.groups, run.facts) for n in numbers(g, f, params)]

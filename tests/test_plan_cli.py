@@ -142,3 +142,18 @@ def test_set_pool_reaches_a_client_behind_a_pooler() -> None:
     after = row(plan_json(str(ROOT / "examples" / "compose-pgbouncer"), "--set", "api.pool=50"), "api")
     assert (before["per_worker"], after["per_worker"]) == (25, 50)
     assert (before["max_workers"]["by_budget"], after["max_workers"]["by_budget"]) == (10, 5)
+
+
+def test_a_what_if_on_standard_input_reads_it_once() -> None:
+    """`plan - --set` lints twice (as written, then as if): both runs see the same standard input."""
+    from click.testing import CliRunner
+
+    from scalelint.cli import main
+
+    text = (ROOT / "examples" / "compose" / "compose.yaml").read_text()
+    result = CliRunner().invoke(main, ["plan", "--isolated", "--format", "json", "-", "--set", "api.workers=1"],
+                                input=text)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert row(doc, "api")["workers"] == 1
+    assert [f["code"] for f in doc["changes"]["cleared"]] == ["SL003"]  # 100 > 97 at 4 workers, 25 at 1
