@@ -6,7 +6,6 @@ selects only SL001 never resolves environments or connection budgets.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,13 +17,10 @@ from scalelint.analyze.connections import pools
 from scalelint.analyze.env import Env, resolve
 from scalelint.analyze.guesses import guess_pool, scheme_of
 from scalelint.analyze.launch import Found, find_source, launch
-from scalelint.analyze.links import Endpoint, Pool, endpoints, pool
-from scalelint.analyze.pooler_links import LOCAL_HOSTS, client_port, client_use, kube_reach, split
+from scalelint.analyze.links import LOCAL_HOSTS, Endpoint, Pool, endpoints, pool, unlinked_reason
+from scalelint.analyze.pooler_links import client_port, client_use, kube_reach, split
 from scalelint.analyze.poolers import Pooler, cluster_database, find_poolers
 from scalelint.analyze.workers import Workers, workers
-
-#: a variable that says a container talks to a database (DB_HOSTNAME, POSTGRES_PASSWORD, MYSQL_DATABASE...)
-_DB_VAR = re.compile(r"^(?:DB|DATABASE|POSTGRES(?:QL)?|PG|MYSQL|MARIADB)_")
 from scalelint.config import Config
 from scalelint.findings import Notice
 from scalelint.model import Container, Group, Service, Val, Workload, default
@@ -181,23 +177,6 @@ class Facts:
         used = {id(b.database) for b in self.budgets}
         return [db for db in self.databases if not db.external and id(db) not in used]
 
-    def _unlinked_reason(self, wl: Workload, pooler_containers: set[int]) -> str | None:
-        for c in wl.app_containers:
-            if id(c) in pooler_containers:
-                continue
-            env = self.env(wl, c)
-            for ep in endpoints(env):
-                if ep.host in LOCAL_HOSTS:
-                    return f"{ep.var} names {ep.host}: the database at that address is not in the files linted"
-                return f"{ep.var} names {ep.host!r}, which is not defined in the files linted"
-            names = sorted(n for n in env if _DB_VAR.search(n))
-            if names:
-                return f"it sets {names[0]} but no database host scalelint reads"
-            missing = [ref.name for ref, _ in c.env_from if ref.source == "env_file"]
-            if missing:
-                return f"env_file {missing[0]} is not found: a database link may be in it"
-        return None
-
     def link_unknown(self, wl: Workload) -> str | None:
         """Why ``wl`` seems to use a database that no link was read for (a host the files do not define,
         a local address, database variables without a host, an env_file that is missing); None when it
@@ -249,9 +228,12 @@ class Facts:
                         seen.add(id(target))
                         links.setdefault(id(target), []).append((c, ep))
             if not links and not via and id(wl) not in serving:
-                why = self._unlinked_reason(wl, pooler_containers)
-                if why:
-                    self._link_unknown[id(wl)] = why
+                for c in wl.app_containers:
+                    missing = [ref.name for ref, _ in c.env_from if ref.source == "env_file"]
+                    why = None if id(c) in pooler_containers else unlinked_reason(self.env(wl, c), missing)
+                    if why:
+                        self._link_unknown[id(wl)] = why
+                        break
             for db_id, pairs in links.items():
                 budgets[db_id].clients.append(self._client(wl, pairs))
             for p_id, triples in via.items():

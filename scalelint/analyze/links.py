@@ -19,6 +19,10 @@ from scalelint.model import State, Val, assumed, default, known, unknown
 URL = re.compile(r"^\s*(postgres(?:ql)?|mysql|mariadb)(?:\+[\w.-]+)?://", re.IGNORECASE)
 HOST_VARS = ("DB_HOST", "DB_HOSTNAME", "POSTGRES_HOST", "PGHOST", "DATABASE_HOST", "DATABASE_HOSTNAME", "MYSQL_HOST",
              "POSTGRES_SERVER", "DB_SERVER", "DATABASE_SERVER", "POSTGRESQL_HOST")
+#: a client's own address: a sidecar of its pod, or the host under host networking
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: a variable that says a container talks to a database (DB_HOSTNAME, POSTGRES_PASSWORD, MYSQL_DATABASE...)
+_DB_VAR = re.compile(r"^(?:DB|DATABASE|POSTGRES(?:QL)?|PG|MYSQL|MARIADB)_")
 SQLALCHEMY_POOL = 5
 SQLALCHEMY_OVERFLOW = 10
 
@@ -81,6 +85,21 @@ class Pool:
         over = self.overflow.value if self.overflow.known else "?"
         tag = " assumed" if self.assumed else ""
         return f"({size} pool + {over} overflow{tag})"
+
+
+def unlinked_reason(env: Env, missing_env_files: list[str]) -> str | None:
+    """Why a container no link was read for seems to use a database: a host the files do not define, a
+    local address, database variables without a host, an env_file that is missing; None: nothing says so."""
+    for ep in endpoints(env):
+        if ep.host in LOCAL_HOSTS:
+            return f"{ep.var} names {ep.host}: the database at that address is not in the files linted"
+        return f"{ep.var} names {ep.host!r}, which is not defined in the files linted"
+    names = sorted(n for n in env if _DB_VAR.search(n))
+    if names:
+        return f"it sets {names[0]} but no database host scalelint reads"
+    if missing_env_files:
+        return f"env_file {missing_env_files[0]} is not found: a database link may be in it"
+    return None
 
 
 def endpoints(env: Env) -> list[Endpoint]:

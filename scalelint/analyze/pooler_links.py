@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from scalelint.analyze.databases import Database, operator_service_owners
-from scalelint.analyze.links import URL, Endpoint, kube_target
+from scalelint.analyze.links import LOCAL_HOSTS, URL, Endpoint, kube_target
 from scalelint.analyze.poolers import Pooler
 from scalelint.load.spans import find_after
 from scalelint.model import References, Service, State, Val, default, known
@@ -45,7 +45,6 @@ __all__ = [
     "pooler_service_owners", "refuses", "route", "split",
 ]
 
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _USER_VARS = ("DB_USER", "DB_USERNAME", "POSTGRES_USER", "PGUSER", "DATABASE_USER", "DATABASE_USERNAME",
               "POSTGRESQL_USERNAME", "MYSQL_USER")
 _NAME_VARS = ("DB_NAME", "DB_DATABASE", "POSTGRES_DB", "PGDATABASE", "DATABASE_NAME", "POSTGRESQL_DATABASE",
